@@ -1,0 +1,5 @@
+"""Django admin for every feature, one module per feature.
+
+Admin actions that change what live clients see publish through
+``realtime.fanout`` after commit, like every other writer.
+"""

@@ -1,0 +1,1 @@
+"""Duplex's models, one module per feature, all in the ``realtime`` app."""
