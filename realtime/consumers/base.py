@@ -1,0 +1,130 @@
+"""The base of every JSON feature socket: dispatch, errors, limits and fan-out."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from realtime.fanout import Outbox, get_hub
+from realtime.protocol import CloseCode, ErrorCode, ProtocolError, decode_frame, encode
+from realtime.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class JsonSocket(AsyncWebsocketConsumer):
+    """A socket that speaks the JSON envelope and receives fan-out through the hub.
+
+    Subclasses list their client message types in ``handlers()`` (an allow-list:
+    a client never names a method) and call ``follow(topic)`` to receive a
+    topic's publishes. Bad input earns an error frame and a strike; too many
+    strikes, or a flood past the token bucket, close the socket with 1008.
+    """
+
+    # The hub delivers fan-out; a socket needs no channel-layer channel of its own.
+    channel_layer_alias = None
+    wire_format = "json"
+
+    async def websocket_connect(self, message):
+        """Set up per-socket state before ``connect`` runs."""
+        limits = settings.DUPLEX
+        self.bucket = TokenBucket(limits["FRAME_RATE"], limits["FRAME_BURST"])
+        self.strikes = 0
+        self.following: set[str] = set()
+        self.outbox = Outbox(
+            self.scope,
+            self.base_send,
+            fmt=self.wire_format,
+            on_gap=self.fanout_gap,
+            on_control=self.fanout_control,
+        )
+        await super().websocket_connect(message)
+
+    def handlers(self) -> dict[str, Handler]:
+        """Map each client ``type`` this socket accepts to its handler."""
+        return {}
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Check, decode and dispatch one client frame; errors never escape."""
+        try:
+            frame = self.decode(text_data, bytes_data)
+            if not self.bucket.take():
+                await self.strike(ErrorCode.RATE_LIMITED, "Too many frames; slow down.")
+                return
+            if frame["type"] == "ping":  # client.js heartbeat
+                await self.send_json({"type": "pong"})
+                return
+            handler = self.handlers().get(frame["type"])
+            if handler is None:
+                raise ProtocolError(
+                    ErrorCode.UNKNOWN_TYPE, f"Unknown type {frame['type']!r}."
+                )
+            await handler(frame)
+        except ProtocolError as exc:
+            await self.strike(exc.code, exc.detail)
+
+    def decode(self, text_data, bytes_data) -> dict[str, Any]:
+        if bytes_data is not None:
+            raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, "Send JSON text frames.")
+        if len(text_data) > settings.DUPLEX["MAX_FRAME_BYTES"]:
+            raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
+        return decode_frame(text_data)
+
+    async def strike(self, code: ErrorCode, detail: str) -> None:
+        """Answer bad input with an error frame; close 1008 on repeated abuse."""
+        self.strikes += 1
+        if self.strikes > settings.DUPLEX["MAX_STRIKES"]:
+            log.info("Closing %s after %d strikes", self.scope["path"], self.strikes)
+            await self.close(CloseCode.POLICY_VIOLATION)
+            return
+        await self.send_json(ProtocolError(code, detail).frame())
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        """Send one frame through the outbox, in order with fan-out frames."""
+        self.outbox.put_text(encode(content))
+
+    async def close(self, code=None, reason=None):
+        """Close after every frame already queued (error frames, last events)."""
+        outbox = getattr(self, "outbox", None)
+        if outbox is None or code is None or code is True:
+            await super().close(code, reason)
+        else:
+            await outbox.close_socket(code, reason)
+
+    async def refuse(self, code: CloseCode, reason: str) -> None:
+        """Accept, then close with an application code the browser can read.
+
+        A close before accept is an HTTP 403 with no code; accepting first lets
+        the client see ``code`` and ``reason`` and know not to reconnect.
+        """
+        await self.accept()
+        await self.close(code, reason)
+
+    async def follow(self, topic: str) -> None:
+        """Receive every publish to ``topic`` until unfollowed or disconnected."""
+        if topic not in self.following:
+            self.following.add(topic)
+            await get_hub().join(topic, self.outbox)
+
+    async def unfollow(self, topic: str) -> None:
+        if topic in self.following:
+            self.following.discard(topic)
+            await get_hub().leave(topic, self.outbox)
+
+    async def fanout_gap(self, topic: str, after_seq: int) -> None:
+        """Replay a reliable stream after ``after_seq``; streams override this."""
+
+    async def fanout_control(self, topic: str, event: dict[str, Any]) -> None:
+        """React to a control event (ban, close, kick); features override this."""
+
+    async def websocket_disconnect(self, message):
+        """Leave every topic before the consumer stops."""
+        outbox = getattr(self, "outbox", None)
+        if outbox is not None:
+            outbox.close()
+            await get_hub().leave_all(outbox, self.following)
+        await super().websocket_disconnect(message)

@@ -1,0 +1,170 @@
+"""The wire protocol shared by every feature: envelope, errors, close codes, limits.
+
+Every frame is a JSON object ``{"type": "<feature>.<event>", ...}``. Each feature
+lists its own message types in a module of this package (``echo``, ``chat``, ...),
+so one feature's wire format reads in one file; docs/protocol.md is checked
+against them by tests/test_protocol_docs.py.
+"""
+
+import json
+import math
+from enum import IntEnum, StrEnum
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes Duplex sends; 4000-4999 mean "do not reconnect"."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    UNAUTHENTICATED = 4001
+    FORBIDDEN = 4003
+    NOT_FOUND = 4004
+    BANNED = 4005
+    ROOM_CLOSED = 4006
+    RATE_LIMITED = 4008
+    LOGGED_OUT = 4009
+    GAME_ABORTED = 4010
+
+
+class ErrorCode(StrEnum):
+    """The ``code`` of an error frame; the socket stays open after each."""
+
+    BAD_JSON = "bad_json"
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    INVALID = "invalid"
+    TOO_BIG = "too_big"
+    BINARY_UNSUPPORTED = "binary_unsupported"
+    RATE_LIMITED = "rate_limited"
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    detail: str
+    ref: NotRequired[str]
+
+
+class ProtocolError(Exception):
+    """Raised by validation or a handler; becomes an error frame, never a 500."""
+
+    def __init__(self, code: ErrorCode, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+    def frame(self, ref: str | None = None) -> ErrorFrame:
+        frame: ErrorFrame = {
+            "type": "error",
+            "code": str(self.code),
+            "detail": self.detail,
+        }
+        if ref is not None:
+            frame["ref"] = ref
+        return frame
+
+
+MAX_DEPTH = 8
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode_frame(text: str) -> dict[str, Any]:
+    """Parse one client frame into a dict with a string ``type``, or raise."""
+    try:
+        frame = json.loads(text, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, "The frame is not valid JSON.") from exc
+    if not isinstance(frame, dict):
+        raise ProtocolError(ErrorCode.BAD_FRAME, "A frame must be a JSON object.")
+    if _depth(frame) > MAX_DEPTH:
+        raise ProtocolError(ErrorCode.BAD_FRAME, "The frame is nested too deeply.")
+    kind = frame.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise ProtocolError(ErrorCode.BAD_FRAME, 'A frame needs a string "type".')
+    return frame
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """Encode an outgoing frame: compact, UTF-8 kept as is."""
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+# Field readers: each returns the value or raises ProtocolError(INVALID).
+
+
+def _invalid(name: str, expected: str) -> ProtocolError:
+    return ProtocolError(ErrorCode.INVALID, f'"{name}" must be {expected}.')
+
+
+def text_field(
+    frame: dict, name: str, *, max_length: int, min_length: int = 1, strip: bool = True
+) -> str:
+    value = frame.get(name)
+    if not isinstance(value, str):
+        raise _invalid(name, "a string")
+    if strip:
+        value = value.strip()
+    if len(value) < min_length:
+        raise _invalid(name, f"at least {min_length} character(s)")
+    if len(value) > max_length:
+        raise ProtocolError(
+            ErrorCode.TOO_BIG, f'"{name}" is longer than {max_length} characters.'
+        )
+    return value
+
+
+def int_field(
+    frame: dict,
+    name: str,
+    *,
+    minimum: int = 0,
+    maximum: int = 2**53,
+    default: int | None = None,
+) -> int:
+    value = frame.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+            value = int(value)
+        else:
+            raise _invalid(name, "an integer")
+    if not minimum <= value <= maximum:
+        raise _invalid(name, f"between {minimum} and {maximum}")
+    return value
+
+
+def str_list_field(
+    frame: dict, name: str, *, max_items: int, max_length: int = 32
+) -> list[str]:
+    value = frame.get(name)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _invalid(name, "a list of strings")
+    if len(value) > max_items:
+        raise ProtocolError(
+            ErrorCode.TOO_BIG, f'"{name}" holds more than {max_items} items.'
+        )
+    if any(len(v) > max_length for v in value):
+        raise _invalid(name, f"strings of at most {max_length} characters")
+    return list(dict.fromkeys(value))

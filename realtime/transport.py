@@ -1,0 +1,86 @@
+"""Reach daphne's own socket from a consumer, for what plain ASGI cannot say.
+
+ASGI has no way to send an empty message (daphne drops ``text=""``), to send one
+pre-framed message to many sockets, or to ask how many bytes wait in a socket's
+buffer. daphne hands every application ``send=partial(server.handle_reply,
+protocol)``; this middleware finds that autobahn protocol and puts a small
+wrapper in the scope under ``SCOPE_KEY``. Under any other server (or the test
+communicator) the key is absent and callers use plain ASGI messages.
+"""
+
+import functools
+
+from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
+
+SCOPE_KEY = "duplex.socket"
+
+
+class DaphneSocket:
+    """A thin, read-mostly view of one daphne WebSocket connection."""
+
+    __slots__ = ("protocol",)
+
+    def __init__(self, protocol: WebSocketProtocol):
+        self.protocol = protocol
+
+    @property
+    def is_open(self) -> bool:
+        proto = self.protocol
+        return proto.state == proto.STATE_OPEN and not getattr(proto, "muted", False)
+
+    def buffered_bytes(self) -> int:
+        """Bytes written to this socket that the kernel has not taken yet."""
+        transport = self.protocol.transport
+        if transport is None:
+            return 0
+        data = getattr(transport, "dataBuffer", b"")
+        return (
+            len(data)
+            - getattr(transport, "offset", 0)
+            + getattr(transport, "_tempDataLen", 0)
+        )
+
+    def send_prepared(self, prepared: PreparedMessage) -> bool:
+        """Write a frame built once for many sockets; False if the socket is gone."""
+        if not self.is_open:
+            return False
+        self.protocol.sendPreparedMessage(prepared)
+        return True
+
+    def send_message(self, payload: bytes, binary: bool) -> bool:
+        """Send any message, empty ones included."""
+        if not self.is_open:
+            return False
+        self.protocol.sendMessage(payload, binary)
+        return True
+
+
+def prepare(text: str) -> PreparedMessage:
+    """Frame a text message once so it can go to any number of sockets."""
+    return PreparedMessage(text.encode(), False, False, True)
+
+
+def _daphne_protocol(send):
+    if isinstance(send, functools.partial) and send.args:
+        candidate = send.args[0]
+        if isinstance(candidate, WebSocketProtocol):
+            return candidate
+    return None
+
+
+class DaphneSocketMiddleware:
+    """Outermost ASGI middleware: expose daphne's socket in the WebSocket scope."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            protocol = _daphne_protocol(send)
+            if protocol is not None:
+                # On a protocol error (an oversized message, bad UTF-8) send a close
+                # frame with the RFC 6455 code (1009, 1007...) instead of dropping
+                # the TCP connection, so the client learns why.
+                protocol.failByDrop = False
+                scope = dict(scope, **{SCOPE_KEY: DaphneSocket(protocol)})
+        return await self.app(scope, receive, send)
