@@ -1,0 +1,1 @@
+"""One module per feature; each consumer handles one socket's life."""

@@ -1,0 +1,49 @@
+"""The echo playground's sockets: a pure echo and a handshake mirror."""
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from realtime.protocol import CloseCode, encode
+from realtime.protocol.echo import handshake_frame
+from realtime.transport import SCOPE_KEY
+
+
+class EchoConsumer(AsyncWebsocketConsumer):
+    """Send every frame back unchanged: text as text, binary as binary, empty too."""
+
+    channel_layer_alias = None
+
+    async def connect(self):
+        """Accept, choosing the first subprotocol offered (if any)."""
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(offered[0] if offered else None)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Echo one message; an oversized one closes with 1009."""
+        binary = text_data is None
+        payload = bytes_data if binary else text_data.encode()
+        if len(payload) > settings.DUPLEX["ECHO_MAX_BYTES"]:
+            await self.close(CloseCode.MESSAGE_TOO_BIG)
+            return
+        socket = self.scope.get(SCOPE_KEY)
+        if socket is not None and not payload:
+            # daphne drops an empty ASGI send; write the empty frame ourselves.
+            socket.send_message(b"", binary)
+        elif binary:
+            await self.send(bytes_data=bytes_data)
+        else:
+            await self.send(text_data=text_data)
+
+
+class HandshakeConsumer(AsyncWebsocketConsumer):
+    """Report the opening handshake as the server saw it, then close."""
+
+    channel_layer_alias = None
+
+    async def connect(self):
+        """Accept like the echo does, send one frame, close normally."""
+        offered = self.scope.get("subprotocols") or []
+        selected = offered[0] if offered else None
+        await self.accept(selected)
+        await self.send(text_data=encode(dict(handshake_frame(self.scope, selected))))
+        await self.close(CloseCode.NORMAL)

@@ -1,0 +1,12 @@
+"""Every WebSocket endpoint; docs/protocol.md describes each."""
+
+from django.urls import path, re_path
+
+from realtime.consumers import echo, site
+
+websocket_urlpatterns = [
+    path("ws/site/", site.SiteSocket.as_asgi()),
+    path("ws/echo/", echo.EchoConsumer.as_asgi()),
+    re_path(r"^echo/?$", echo.EchoConsumer.as_asgi()),
+    path("ws/echo/handshake/", echo.HandshakeConsumer.as_asgi()),
+]

@@ -1,0 +1,258 @@
+/*
+ * Duplex's one WebSocket wrapper: every page opens its sockets through it.
+ *
+ *   const socket = Duplex.connect("/ws/chat/lobby/", {hello: () => ({...})});
+ *   socket.on("chat.message", (frame) => ...);   // JSON frames by "type"
+ *   socket.send({type: "chat.send", text: "hi"});
+ *
+ * What it does for a page:
+ * - builds the URL from location (wss: under https:);
+ * - reconnects with full-jitter exponential backoff, capped (maxDelay);
+ * - never reconnects after a 4000-4999 close: the server refused on purpose;
+ * - queues sends while not open (bounded: the oldest are dropped past maxQueue)
+ *   and flushes them, after the hello frame, on open;
+ * - detects a stale connection: with heartbeat set, it sends {type: "ping"}
+ *   after that long without a frame and reconnects if nothing comes back;
+ * - remembers the last seq seen per stream (seen/lastSeq), for hello frames
+ *   that resume a reliable stream where it stopped;
+ * - drives the header's connection badge (connecting / live / reconnecting /
+ *   offline) from all of the page's sockets.
+ */
+(function () {
+  "use strict";
+
+  const DEFAULTS = {
+    protocols: [],        // subprotocols to offer, in order of preference
+    json: true,           // frames are JSON objects with a "type"
+    reconnect: true,      // reconnect after an unplanned close
+    minDelay: 250,        // ms: first reconnect waits up to this (full jitter)
+    maxDelay: 5000,       // ms: cap of the backoff
+    maxQueue: 100,        // frames kept while not open
+    heartbeat: 0,         // ms without a frame before a ping (0: off)
+    hello: null,          // () => frame or null, sent first on every open
+    binaryType: "blob",   // WebSocket.binaryType for every new socket
+    badge: true,          // count this socket in the header badge
+  };
+  const STATES = ["connecting", "live", "reconnecting", "offline"];
+  const sockets = new Set();
+
+  function wsUrl(path) {
+    if (/^wss?:\/\//.test(path)) return path;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    return scheme + "//" + location.host + path;
+  }
+
+  class DuplexSocket {
+    constructor(path, options) {
+      this.url = wsUrl(path);
+      this.options = Object.assign({}, DEFAULTS, options || {});
+      this.ws = null;
+      this.state = "connecting";
+      this.queue = [];
+      this.lastSeq = {};
+      this.attempt = 0;
+      this.listeners = {};
+      this.closedByUser = false;
+      this.refusal = null;
+      this._timer = null;
+      this._beat = null;
+      this._lastFrameAt = 0;
+      this._onOnline = () => { if (this.state === "reconnecting") this._open(); };
+      window.addEventListener("online", this._onOnline);
+      sockets.add(this);
+      // Open on the next microtask, so listeners added right after connect()
+      // see the first socket's events too.
+      queueMicrotask(() => { if (!this.closedByUser) this._open(); });
+    }
+
+    on(name, fn) {
+      (this.listeners[name] = this.listeners[name] || []).push(fn);
+      return this;
+    }
+
+    emit(name, detail) {
+      for (const fn of this.listeners[name] || []) {
+        try { fn(detail, this); } catch (err) { console.error(err); }
+      }
+    }
+
+    /* Send a frame now, or queue it until the socket opens. */
+    send(frame) {
+      const data = this.options.json && typeof frame === "object" &&
+        !(frame instanceof ArrayBuffer) && !(frame instanceof Blob) ? JSON.stringify(frame) : frame;
+      if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+        this.ws.send(data);
+        return true;
+      }
+      if (this.closedByUser || this.refusal) return false;
+      this.queue.push(data);
+      if (this.queue.length > this.options.maxQueue) this.queue.shift();
+      return false;
+    }
+
+    /* Record that frame `seq` of `stream` was seen; false for a duplicate. */
+    seen(stream, seq) {
+      const last = this.lastSeq[stream] || 0;
+      if (seq <= last) return false;
+      this.lastSeq[stream] = seq;
+      return true;
+    }
+
+    /* Close for good: no reconnect until connect() is called again. */
+    close(code, reason) {
+      this.closedByUser = true;
+      clearTimeout(this._timer);
+      this._stopHeartbeat();
+      if (this.ws && this.ws.readyState < WebSocket.CLOSING) this.ws.close(code || 1000, reason);
+      this._setState("offline");
+    }
+
+    /* Open again after close() or a refusal. */
+    connect() {
+      this.closedByUser = false;
+      this.refusal = null;
+      this.attempt = 0;
+      if (!this.ws || this.ws.readyState >= WebSocket.CLOSING) this._open();
+    }
+
+    destroy() {
+      this.close();
+      window.removeEventListener("online", this._onOnline);
+      sockets.delete(this);
+      renderBadge();
+    }
+
+    _open() {
+      clearTimeout(this._timer);
+      this._setState(this.attempt === 0 ? "connecting" : "reconnecting");
+      let ws;
+      try {
+        ws = new WebSocket(this.url, this.options.protocols);
+      } catch (err) {
+        this.emit("error", err);
+        this._scheduleReconnect();
+        return;
+      }
+      ws.binaryType = this.options.binaryType;
+      this.ws = ws;
+      this.emit("socket", ws);
+      ws.onopen = (event) => {
+        if (ws !== this.ws) return;
+        this.attempt = 0;
+        this._lastFrameAt = Date.now();
+        this._setState("live");
+        const hello = this.options.hello && this.options.hello(this);
+        if (hello) ws.send(this.options.json ? JSON.stringify(hello) : hello);
+        const pending = this.queue.splice(0);
+        for (const data of pending) ws.send(data);
+        this._startHeartbeat();
+        this.emit("open", event);
+      };
+      ws.onmessage = (event) => {
+        if (ws !== this.ws) return;
+        this._lastFrameAt = Date.now();
+        if (!this.options.json || typeof event.data !== "string") {
+          this.emit("message", event.data);
+          return;
+        }
+        let frame;
+        try { frame = JSON.parse(event.data); } catch (err) {
+          this.emit("message", event.data);
+          return;
+        }
+        if (frame && frame.type === "pong") return;
+        this.emit("message", frame);
+        if (frame && typeof frame.type === "string") this.emit(frame.type, frame);
+      };
+      ws.onerror = (event) => { if (ws === this.ws) this.emit("error", event); };
+      ws.onclose = (event) => {
+        if (ws !== this.ws) return;
+        this._stopHeartbeat();
+        const refused = event.code >= 4000 && event.code <= 4999;
+        const retry = this.options.reconnect && !this.closedByUser && !refused;
+        this.emit("close", {code: event.code, reason: event.reason, wasClean: event.wasClean,
+          willRetry: retry});
+        if (refused) {
+          this.refusal = {code: event.code, reason: event.reason};
+          this.emit("refused", this.refusal);
+        }
+        if (retry) this._scheduleReconnect();
+        else this._setState("offline");
+      };
+    }
+
+    _scheduleReconnect() {
+      this._setState("reconnecting");
+      const ceiling = Math.min(this.options.maxDelay, this.options.minDelay * 2 ** this.attempt);
+      const delay = Math.random() * ceiling;  // full jitter
+      this.attempt += 1;
+      this.emit("retry", {attempt: this.attempt, delay: delay});
+      this._timer = setTimeout(() => this._open(), delay);
+    }
+
+    _startHeartbeat() {
+      const every = this.options.heartbeat;
+      if (!every) return;
+      this._beat = setInterval(() => {
+        const idle = Date.now() - this._lastFrameAt;
+        if (idle > every * 2) {
+          // No frame, not even a pong: the connection is dead without a close.
+          // Drop it (its own close event may take long to come) and start over.
+          this.emit("stale", {idle: idle});
+          const dead = this.ws;
+          this.ws = null;
+          dead.close();
+          this._stopHeartbeat();
+          this.emit("close", {code: 1006, reason: "stale", wasClean: false, willRetry: true});
+          this._scheduleReconnect();
+        } else if (idle > every) {
+          this.ws.send(JSON.stringify({type: "ping"}));
+        }
+      }, Math.max(250, every / 2));
+    }
+
+    _stopHeartbeat() {
+      clearInterval(this._beat);
+      this._beat = null;
+    }
+
+    _setState(state) {
+      if (this.state === state) return;
+      this.state = state;
+      this.emit("state", state);
+      renderBadge();
+    }
+  }
+
+  const LABELS = {
+    connecting: () => gettext("connecting"),
+    live: () => gettext("live"),
+    reconnecting: () => gettext("reconnecting"),
+    offline: () => gettext("offline"),
+  };
+
+  /* The header badge shows the worst state of the page's sockets. */
+  function renderBadge() {
+    const badge = document.getElementById("connection-badge");
+    if (!badge) return;
+    let worst = "offline";
+    const counted = [...sockets].filter((s) => s.options.badge);
+    if (counted.length) {
+      const order = ["live", "connecting", "reconnecting", "offline"];
+      worst = counted.map((s) => s.state).reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a), "live");
+    }
+    badge.dataset.state = worst;
+    badge.className = "badge badge-" + worst;
+    badge.textContent = LABELS[worst]();
+  }
+
+  window.Duplex = {
+    connect: (path, options) => new DuplexSocket(path, options),
+    wsUrl: wsUrl,
+    sockets: sockets,
+    STATES: STATES,
+    supported: typeof window.WebSocket === "function",
+  };
+  if (typeof window.gettext !== "function") window.gettext = (s) => s;
+  document.addEventListener("DOMContentLoaded", renderBadge);
+})();
