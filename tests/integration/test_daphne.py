@@ -1,0 +1,80 @@
+"""Real daphne processes on Redis and PostgreSQL, driven by a real WebSocket client."""
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+import redis.asyncio as aioredis
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from tests.conftest import REDIS_URL
+from tests.servers import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+async def test_echo_round_trip_through_daphne(daphne):
+    """Text, binary, empty and large frames come back unchanged over a real socket."""
+    server = daphne()
+    async with connect(server.ws_url + "/ws/echo/", origin=server.origin) as ws:
+        for payload in ["hello", "你好", b"\x00\xff", "", b"", "x" * 500_000]:
+            await ws.send(payload)
+            assert await asyncio.wait_for(ws.recv(), 5) == payload
+
+
+async def test_frame_over_the_limit_is_refused_with_1009(daphne):
+    """daphne closes a message over 1 MiB with 1009 before the app sees it."""
+    server = daphne()
+    async with connect(
+        server.ws_url + "/ws/echo/", origin=server.origin, max_size=None
+    ) as ws:
+        await ws.send(b"x" * (1024 * 1024 + 1))
+        await asyncio.wait_for(ws.wait_closed(), 5)
+    assert ws.close_code == 1009
+
+
+async def test_hostile_origin_gets_403_from_daphne(daphne):
+    """The origin check runs in front of every socket: another site gets HTTP 403."""
+    server = daphne()
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(server.ws_url + "/ws/echo/", origin="http://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+async def test_publish_reaches_sockets_on_two_daphne_processes(daphne, redis_prefix):
+    """A message published by another process reaches every socket on both servers,
+    and each server joined the topic's layer group once, whatever its socket count."""
+    a, b = daphne(), daphne()
+    sockets = [
+        await connect(server.ws_url + "/ws/site/", origin=server.origin)
+        for server in (a, a, a, b, b)
+    ]
+    redis = aioredis.from_url(REDIS_URL)
+    group_key = f"{redis_prefix}:group:fanout.site.announcements"
+    for _ in range(50):
+        if await redis.zcard(group_key) == 2:
+            break
+        await asyncio.sleep(0.1)
+    assert await redis.zcard(group_key) == 2, "one group member per process"
+
+    publisher = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "manage.py",
+        "announce",
+        "maintenance at noon / 中午维护",
+        cwd=ROOT,
+        env=a.env,
+        stdout=subprocess.DEVNULL,
+    )
+    assert await publisher.wait() == 0
+    for ws in sockets:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame["type"] == "site.announcement"
+        assert frame["text"] == "maintenance at noon / 中午维护"
+    for ws in sockets:
+        await ws.close()
+    await redis.aclose()

@@ -1,0 +1,145 @@
+"""The fan-out engine through the real ASGI stack: topics, formats, control events."""
+
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.urls import path
+
+from realtime import fanout
+from realtime.consumers.base import JsonSocket
+from realtime.protocol import CloseCode
+
+
+class TopicSocket(JsonSocket):
+    """A minimal feature: follow the topic in the URL, obey close controls."""
+
+    async def connect(self):
+        await self.accept()
+        await self.follow(self.scope["url_route"]["kwargs"]["topic"])
+
+    async def fanout_control(self, topic, event):
+        if event["type"] == "close":
+            await self.close(CloseCode.ROOM_CLOSED, event["reason"])
+
+
+class LineSocket(TopicSocket):
+    wire_format = "test.line"
+
+
+fanout.register_format(
+    "test.line", lambda e: f"{e['who']}: {e['text']}" if "who" in e else None
+)
+app = URLRouter(
+    [
+        path("t/<topic>/", TopicSocket.as_asgi()),
+        path("l/<topic>/", LineSocket.as_asgi()),
+    ]
+)
+
+
+async def open_socket(path):
+    communicator = WebsocketCommunicator(app, path)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def test_publish_reaches_every_follower_of_the_topic_only():
+    """Two followers of a topic get the event; a follower of another topic does not."""
+    a, b, other = [await open_socket(p) for p in ("/t/news/", "/t/news/", "/t/sport/")]
+    await fanout.apublish("news", {"type": "news.item", "n": 1})
+    assert await a.receive_json_from() == {"type": "news.item", "n": 1}
+    assert await b.receive_json_from() == {"type": "news.item", "n": 1}
+    assert await other.receive_nothing()
+    for communicator in (a, b, other):
+        await communicator.disconnect()
+
+
+async def test_a_process_joins_the_layer_group_once_per_topic():
+    """Many local followers of one topic cost one group membership for the process."""
+    sockets = [await open_socket("/t/busy/") for _ in range(5)]
+    hub = fanout.get_hub()
+    assert hub.local_count("busy") == 5
+    layer = hub.layer
+    assert list(layer.groups["fanout.busy"]) == [hub.channel]
+    for communicator in sockets:
+        await communicator.disconnect()
+    assert hub.local_count("busy") == 0
+    assert "fanout.busy" not in layer.groups
+
+
+async def test_events_arrive_in_publish_order():
+    """A burst of publishes arrives complete and in order."""
+    communicator = await open_socket("/t/burst/")
+    for n in range(200):
+        await fanout.apublish("burst", {"type": "burst.n", "n": n})
+    received = [(await communicator.receive_json_from())["n"] for _ in range(200)]
+    assert received == list(range(200))
+    await communicator.disconnect()
+
+
+async def test_other_wire_formats_are_rendered_and_filtered():
+    """A plain-text follower gets its own rendering, minus events it cannot show."""
+    line = await open_socket("/l/room/")
+    await fanout.apublish("room", {"type": "room.typing", "user": "ann"})
+    await fanout.apublish("room", {"type": "room.msg", "who": "ann", "text": "你好"})
+    assert await line.receive_from() == "ann: 你好"
+    assert await line.receive_nothing()
+    await line.disconnect()
+
+
+async def test_control_events_reach_consumers_not_sockets():
+    """A control event runs the consumer's hook (here: close with a reason)."""
+    communicator = await open_socket("/t/closing/")
+    await fanout.apublish_control(
+        "closing", {"type": "close", "reason": "closed by admin"}
+    )
+    assert await communicator.receive_output(1) == {
+        "type": "websocket.close",
+        "code": CloseCode.ROOM_CLOSED,
+        "reason": "closed by admin",
+    }
+
+
+async def test_bad_frames_get_error_frames_and_the_socket_stays_open():
+    """Malformed JSON, a non-object, no type, an unknown type: each an error frame."""
+    communicator = await open_socket("/t/errors/")
+    for text, code in [
+        ("{not json", "bad_json"),
+        ("[1, 2]", "bad_frame"),
+        ('{"no": "type"}', "bad_frame"),
+        ('{"type": "nope"}', "unknown_type"),
+        ('{"type": "__init__"}', "unknown_type"),
+        ("NaN", "bad_json"),
+    ]:
+        await communicator.send_to(text_data=text)
+        frame = await communicator.receive_json_from()
+        assert (frame["type"], frame["code"]) == ("error", code)
+    await communicator.send_to(text_data='{"type": "ping"}')
+    assert await communicator.receive_json_from() == {"type": "pong"}
+    await communicator.disconnect()
+
+
+async def test_repeated_abuse_closes_with_1008(settings):
+    """Past the strike limit the socket closes with 1008 (policy violation)."""
+    settings.DUPLEX = {**settings.DUPLEX, "MAX_STRIKES": 3}
+    communicator = await open_socket("/t/abuse/")
+    for _ in range(3):
+        await communicator.send_to(text_data="junk")
+        assert (await communicator.receive_json_from())["code"] == "bad_json"
+    await communicator.send_to(text_data="junk")
+    assert await communicator.receive_output(1) == {
+        "type": "websocket.close",
+        "code": CloseCode.POLICY_VIOLATION,
+    }
+
+
+async def test_a_flood_is_rate_limited(settings):
+    """Past the token bucket's burst, frames get rate_limited errors."""
+    settings.DUPLEX = {**settings.DUPLEX, "FRAME_RATE": 1, "FRAME_BURST": 5}
+    communicator = await open_socket("/t/flood/")
+    for _ in range(6):
+        await communicator.send_to(text_data='{"type": "ping"}')
+    replies = [await communicator.receive_json_from() for _ in range(6)]
+    assert replies[:5] == [{"type": "pong"}] * 5
+    assert replies[5]["code"] == "rate_limited"
+    await communicator.disconnect()

@@ -1,0 +1,45 @@
+"""``/healthz`` reports the database and the channel layer."""
+
+import pytest
+from channels.layers import channel_layers
+from django.db import connection
+
+
+@pytest.mark.django_db
+def test_healthz_is_ok_when_everything_answers(client):
+    """Both checks pass: 200 with per-check timings."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"]["ok"] and body["checks"]["channel_layer"]["ok"]
+
+
+@pytest.mark.django_db
+def test_healthz_names_a_failing_channel_layer(client, settings):
+    """With Redis unreachable, 503 names the channel layer and keeps the database ok."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
+    }
+    channel_layers.backends.clear()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["channel_layer"]
+    assert body["checks"]["database"]["ok"]
+
+
+@pytest.mark.django_db
+def test_healthz_names_a_failing_database(client, monkeypatch):
+    """With the database refusing queries, 503 names the database."""
+
+    def refuse(*args, **kwargs):
+        raise connection.Database.OperationalError("database is down")
+
+    monkeypatch.setattr(connection, "cursor", refuse)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database"]
