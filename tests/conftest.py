@@ -71,3 +71,68 @@ def daphne(live_database_url, redis_prefix, tmp_path):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user: ``make_user("ann")``; the password is ``pw-<name>-123``."""
+    from django.contrib.auth import get_user_model
+
+    def create(username: str, **fields):
+        return get_user_model().objects.create_user(
+            username=username, password=f"pw-{username}-123", **fields
+        )
+
+    return create
+
+
+@pytest.fixture
+def session_for(db):
+    """``session_for(user)``: a logged-in session key, as the login view makes one."""
+    from django.conf import settings as django_settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    def create(user) -> str:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = django_settings.AUTHENTICATION_BACKENDS[0]
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+        return session.session_key
+
+    return create
+
+
+@pytest.fixture
+def ws(session_for):
+    """Open WebSocket communicators on the real application; all closed at teardown.
+
+    ``await ws("/ws/chat/lobby/", user=ann, subprotocols=["chat"])`` returns
+    ``(communicator, connected, subprotocol)``.
+    """
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings as django_settings
+
+    from project.asgi import application
+
+    opened = []
+
+    async def open_socket(path, user=None, subprotocols=None, origin=ORIGIN):
+        from asgiref.sync import sync_to_async
+
+        headers = [(b"origin", origin.encode())]
+        if user is not None:
+            key = await sync_to_async(session_for)(user)
+            cookie = f"{django_settings.SESSION_COOKIE_NAME}={key}"
+            headers.append((b"cookie", cookie.encode()))
+        communicator = WebsocketCommunicator(
+            application, path, headers=headers, subprotocols=subprotocols
+        )
+        opened.append(communicator)
+        connected, subprotocol = await communicator.connect()
+        return communicator, connected, subprotocol
+
+    yield open_socket
+    # Communicators left open are torn down with the test's event loop.
+    opened.clear()

@@ -43,3 +43,25 @@ def new_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def login_page(new_page, session_for):
+    """``login_page(server, user)``: a page in a new context, logged in as ``user``."""
+    from django.conf import settings as django_settings
+
+    def open_as(server, user):
+        page = new_page(server.url)
+        key = session_for(user)
+        page.context.add_cookies(
+            [
+                {
+                    "name": django_settings.SESSION_COOKIE_NAME,
+                    "value": key,
+                    "url": server.url,
+                }
+            ]
+        )
+        return page
+
+    return open_as
