@@ -7,6 +7,7 @@ import pytest
 from channels.layers import channel_layers
 
 from realtime.fanout import reset_hubs
+from realtime.presence import reset_presence
 from tests.servers import DaphneProcess, server_env
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -15,12 +16,14 @@ ORIGIN = "http://localhost"
 
 @pytest.fixture(autouse=True)
 def fresh_layers():
-    """Each test's event loop gets its own channel layer and fan-out hub."""
+    """Each test's event loop gets its own channel layer, hub and presence."""
     channel_layers.backends.clear()
     reset_hubs()
+    reset_presence()
     yield
     channel_layers.backends.clear()
     reset_hubs()
+    reset_presence()
 
 
 @pytest.fixture

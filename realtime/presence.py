@@ -1,0 +1,148 @@
+"""Who is online where, shared between processes.
+
+A *place* is a short ASCII name (``chat.lobby``, ``game.lobby``); each open
+socket there is one entry, and a user with three tabs open is one member.
+With ``REDIS_URL`` set the entries live in a Redis hash per place, so every
+daphne process sees the same members; without it they live in this process.
+
+Entries carry an expiry. Each process renews its own sockets' entries every
+``RENEW_EVERY`` seconds; a socket that dies without a close is removed by its
+consumer's disconnect (daphne's ping timeout), and if the whole process dies
+its entries vanish from every answer after ``TTL`` seconds.
+"""
+
+import asyncio
+import json
+import time
+import weakref
+
+from django.conf import settings
+
+TTL = 30.0
+RENEW_EVERY = 10.0
+
+
+class _MemoryStore:
+    def __init__(self):
+        self.places: dict[str, dict[str, dict]] = {}
+
+    async def put(self, place: str, conn_id: str, entry: dict) -> None:
+        self.places.setdefault(place, {})[conn_id] = entry
+
+    async def remove(self, place: str, conn_id: str) -> None:
+        self.places.get(place, {}).pop(conn_id, None)
+
+    async def entries(self, place: str) -> dict[str, dict]:
+        return dict(self.places.get(place, {}))
+
+    async def drop(self, place: str, conn_ids: list[str]) -> None:
+        for conn_id in conn_ids:
+            await self.remove(place, conn_id)
+
+
+class _RedisStore:
+    def __init__(self, url: str, prefix: str):
+        import redis.asyncio as aioredis
+
+        self.redis = aioredis.from_url(url)
+        self.prefix = f"{prefix}:presence:"
+
+    async def put(self, place: str, conn_id: str, entry: dict) -> None:
+        key = self.prefix + place
+        await self.redis.hset(key, conn_id, json.dumps(entry))
+        await self.redis.expire(key, int(TTL * 4))
+
+    async def remove(self, place: str, conn_id: str) -> None:
+        await self.redis.hdel(self.prefix + place, conn_id)
+
+    async def entries(self, place: str) -> dict[str, dict]:
+        raw = await self.redis.hgetall(self.prefix + place)
+        return {k.decode(): json.loads(v) for k, v in raw.items()}
+
+    async def drop(self, place: str, conn_ids: list[str]) -> None:
+        if conn_ids:
+            await self.redis.hdel(self.prefix + place, *conn_ids)
+
+
+class Presence:
+    """The presence registry of one process (one per event loop)."""
+
+    def __init__(self):
+        urls = getattr(settings, "REDIS_URLS", [])
+        prefix = (
+            settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "duplex")
+        )
+        self.store = _RedisStore(urls[0], prefix) if urls else _MemoryStore()
+        self.local: dict[tuple[str, str], dict] = {}  # this process' own entries
+        self._renewer: asyncio.Task | None = None
+
+    async def join(self, place: str, conn_id: str, user_id: int, name: str) -> bool:
+        """Add a socket; True when its user was not online here before."""
+        was_online = any(m["id"] == user_id for m in await self.members(place))
+        entry = {"u": user_id, "n": name, "exp": time.time() + TTL}
+        self.local[(place, conn_id)] = entry
+        await self.store.put(place, conn_id, entry)
+        self._ensure_renewer()
+        return not was_online
+
+    async def leave(self, place: str, conn_id: str) -> bool:
+        """Remove a socket; True when its user has no socket left here."""
+        entry = self.local.pop((place, conn_id), None)
+        await self.store.remove(place, conn_id)
+        if entry is None:
+            return False
+        return not any(m["id"] == entry["u"] for m in await self.members(place))
+
+    async def members(self, place: str) -> list[dict]:
+        """Online users of a place, one per user: ``[{"id", "name"}]``, by name."""
+        now = time.time()
+        entries = await self.store.entries(place)
+        expired = [conn for conn, entry in entries.items() if entry["exp"] < now]
+        await self.store.drop(place, expired)
+        users = {
+            entry["u"]: entry["n"]
+            for conn, entry in entries.items()
+            if conn not in expired
+        }
+        return sorted(({"id": u, "name": n} for u, n in users.items()), key=_by_name)
+
+    async def count(self, place: str) -> int:
+        return len(await self.members(place))
+
+    def _ensure_renewer(self) -> None:
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.ensure_future(self._renew_loop())
+
+    async def _renew_loop(self) -> None:
+        while self.local:
+            await asyncio.sleep(RENEW_EVERY)
+            expires = time.time() + TTL
+            for (place, conn_id), entry in list(self.local.items()):
+                entry["exp"] = expires
+                try:
+                    await self.store.put(place, conn_id, entry)
+                except Exception:  # the store is down: try again next round
+                    break
+
+
+def _by_name(member: dict) -> str:
+    return member["name"].casefold()
+
+
+_registries: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Presence]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_presence() -> Presence:
+    """The presence registry of the running event loop."""
+    loop = asyncio.get_running_loop()
+    presence = _registries.get(loop)
+    if presence is None:
+        presence = _registries[loop] = Presence()
+    return presence
+
+
+def reset_presence() -> None:
+    """Forget every registry (tests switch settings between event loops)."""
+    _registries.clear()
