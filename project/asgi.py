@@ -13,10 +13,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
+from realtime import lifecycle  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.security import SameOriginValidator  # noqa: E402
 from realtime.transport import DaphneSocketMiddleware  # noqa: E402
 
 http_app = (
@@ -25,13 +26,16 @@ http_app = (
     else django_asgi_app
 )
 
-application = DaphneSocketMiddleware(
-    ProtocolTypeRouter(
-        {
-            "http": http_app,
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-            ),
-        }
+lifecycle.install()
+application = lifecycle.GracefulShutdownMiddleware(
+    DaphneSocketMiddleware(
+        ProtocolTypeRouter(
+            {
+                "http": http_app,
+                "websocket": SameOriginValidator(
+                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                ),
+            }
+        )
     )
 )

@@ -229,7 +229,7 @@ class Outbox:
         if self.socket is not None and self.socket.is_open:
             # daphne drops the reason of an ASGI close; autobahn sends it.
             self._flush_daphne()
-            self.socket.protocol.sendClose(code=int(code), reason=reason)
+            self.socket.close(code, reason)
             return
         await self.send(message)
 
@@ -355,7 +355,7 @@ class Outbox:
             if frame is not None:
                 socket.send_prepared(frame.prepared_for(self.fmt))
             elif isinstance(text, dict):  # a close queued before the socket slowed
-                socket.protocol.sendClose(code=text["code"], reason=text.get("reason"))
+                socket.close(text["code"], text.get("reason"))
             else:
                 socket.send_message(text.encode(), False)
 

@@ -1,15 +1,19 @@
 """Reach daphne's own socket from a consumer, for what plain ASGI cannot say.
 
-ASGI has no way to send an empty message (daphne drops ``text=""``), to send one
-pre-framed message to many sockets, or to ask how many bytes wait in a socket's
-buffer. daphne hands every application ``send=partial(server.handle_reply,
-protocol)``; this middleware finds that autobahn protocol and puts a small
-wrapper in the scope under ``SCOPE_KEY``. Under any other server (or the test
+Through ASGI, daphne cannot send an empty message (it drops ``text=""``), close
+with 1008, 1009, 1011 or 1012 (autobahn's ``sendClose`` refuses them) or with a
+reason (daphne drops it); and ASGI has no way to send one pre-framed message to
+many sockets or to ask how many bytes wait in a socket's buffer.
+
+daphne hands every application ``send=partial(server.handle_reply, protocol)``;
+this middleware finds that autobahn protocol and puts a small wrapper in the
+scope under ``SCOPE_KEY``. Under any other server (or the test
 communicator) the key is absent and callers use plain ASGI messages.
 """
 
 import functools
 
+from autobahn.util import encode_truncate
 from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
 
 SCOPE_KEY = "duplex.socket"
@@ -47,12 +51,24 @@ class DaphneSocket:
         self.protocol.sendPreparedMessage(prepared)
         return True
 
+    def close(self, code: int, reason: str | None = None) -> None:
+        """Close with ``code`` and ``reason``, which daphne's ASGI close cannot."""
+        close_protocol(self.protocol, code, reason)
+
     def send_message(self, payload: bytes, binary: bool) -> bool:
         """Send any message, empty ones included."""
         if not self.is_open:
             return False
         self.protocol.sendMessage(payload, binary)
         return True
+
+
+def close_protocol(protocol: WebSocketProtocol, code: int, reason: str | None) -> None:
+    """Send a close frame with any RFC 6455 code and a reason (max 123 bytes)."""
+    if protocol.state in (protocol.STATE_CLOSING, protocol.STATE_CLOSED):
+        return
+    reason_bytes = encode_truncate(reason, 123) if reason else None
+    protocol.sendCloseFrame(code=int(code), reasonUtf8=reason_bytes, isReply=False)
 
 
 def prepare(text: str) -> PreparedMessage:

@@ -22,10 +22,13 @@ class EchoConsumer(AsyncWebsocketConsumer):
         """Echo one message; an oversized one closes with 1009."""
         binary = text_data is None
         payload = bytes_data if binary else text_data.encode()
-        if len(payload) > settings.DUPLEX["ECHO_MAX_BYTES"]:
-            await self.close(CloseCode.MESSAGE_TOO_BIG)
-            return
         socket = self.scope.get(SCOPE_KEY)
+        if len(payload) > settings.DUPLEX["ECHO_MAX_BYTES"]:
+            if socket is not None:
+                socket.close(CloseCode.MESSAGE_TOO_BIG, "message too big")
+            else:
+                await self.close(CloseCode.MESSAGE_TOO_BIG)
+            return
         if socket is not None and not payload:
             # daphne drops an empty ASGI send; write the empty frame ourselves.
             socket.send_message(b"", binary)

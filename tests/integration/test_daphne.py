@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 
@@ -78,3 +79,34 @@ async def test_publish_reaches_sockets_on_two_daphne_processes(daphne, redis_pre
     for ws in sockets:
         await ws.close()
     await redis.aclose()
+
+
+async def test_sigterm_closes_sockets_with_1012_before_exiting(daphne):
+    """A graceful stop tells every client to reconnect (1012), not a dropped 1006."""
+    server = daphne()
+    sockets = [
+        await connect(server.ws_url + path, origin=server.origin)
+        for path in ("/ws/echo/", "/ws/site/", "/ws/site/")
+    ]
+    server.proc.send_signal(signal.SIGTERM)
+    for ws in sockets:
+        await asyncio.wait_for(ws.wait_closed(), 10)
+        assert (ws.close_code, ws.close_reason) == (1012, "server restarting")
+    assert await asyncio.to_thread(server.proc.wait, 10) == 0
+
+
+async def test_close_codes_daphne_cannot_send_through_asgi_arrive(daphne):
+    """1009 from the echo's own limit and 1008 after repeated junk, with reasons."""
+    server = daphne(DUPLEX_ECHO_MAX_BYTES=1000, DUPLEX_MAX_STRIKES=2)
+    async with connect(server.ws_url + "/ws/echo/", origin=server.origin) as echo:
+        await echo.send("x" * 1001)
+        await asyncio.wait_for(echo.wait_closed(), 5)
+    assert (echo.close_code, echo.close_reason) == (1009, "message too big")
+
+    async with connect(server.ws_url + "/ws/site/", origin=server.origin) as site:
+        for _ in range(2):
+            await site.send("junk")
+            assert json.loads(await site.recv())["code"] == "bad_json"
+        await site.send("junk")
+        await asyncio.wait_for(site.wait_closed(), 5)
+    assert site.close_code == 1008
