@@ -139,3 +139,15 @@ def ws(session_for):
     yield open_socket
     # Communicators left open are torn down with the test's event loop.
     opened.clear()
+
+
+@pytest.fixture
+def topology(live_database_url, redis_prefix, tmp_path):
+    """nginx with TLS (deploy/nginx/duplex.conf) in front of two daphne processes."""
+    from tests.integration.topology import Topology
+
+    site = Topology(live_database_url, REDIS_URL, redis_prefix, tmp_path)
+    try:
+        yield site.start()
+    finally:
+        site.stop()
