@@ -1,0 +1,37 @@
+"""Production settings pass Django's deployment checks; development needs nothing."""
+
+import os
+import subprocess
+import sys
+
+from tests.servers import ROOT
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "a-production-like-secret-key-with-enough-length-and-variety-8231",
+    "ALLOWED_HOSTS": "duplex.example.com",
+    "BEHIND_PROXY": "1",
+}
+
+
+def manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env={**clean, **env}, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_check_deploy_is_clean_with_production_values():
+    """`check --deploy` reports nothing, not even a warning, for production values."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    """DEBUG=0 without SECRET_KEY is a configuration error, not a weak default."""
+    env = {**PRODUCTION, "SECRET_KEY": ""}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
