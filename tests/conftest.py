@@ -151,3 +151,20 @@ def topology(live_database_url, redis_prefix, tmp_path):
         yield site.start()
     finally:
         site.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """``private_redis()`` starts a redis-server of the test's own; all killed at teardown."""
+    from tests.servers import RedisProcess
+
+    started = []
+
+    def start():
+        server = RedisProcess(tmp_path).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
