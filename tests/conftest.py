@@ -155,7 +155,7 @@ def topology(live_database_url, redis_prefix, tmp_path):
 
 @pytest.fixture
 def private_redis(tmp_path):
-    """``private_redis()`` starts a redis-server of the test's own; all killed at teardown."""
+    """``private_redis()``: a redis-server of the test's own; killed at teardown."""
     from tests.servers import RedisProcess
 
     started = []
