@@ -1,6 +1,7 @@
 """Real daphne processes for integration and browser tests."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -152,3 +153,58 @@ class RedisProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+class PostgresProcess:
+    """A private PostgreSQL cluster on a free port, for tests that restart it."""
+
+    BIN = (
+        Path("/usr/lib/postgresql")
+        / sorted(os.listdir("/usr/lib/postgresql"))[-1]
+        / "bin"
+    )
+
+    def __init__(self):
+        import tempfile
+
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="duplex-pg-"))
+        self.data = self.dir / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *args: str) -> None:
+        command = (
+            ["runuser", "-u", "postgres", "--", *args]
+            if os.getuid() == 0
+            else list(args)
+        )
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+    def init(self) -> "PostgresProcess":
+        if os.getuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        initdb = str(self.BIN / "initdb")
+        self._as_postgres(
+            initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust"
+        )
+        return self
+
+    def start(self) -> "PostgresProcess":
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        )
+        self._as_postgres(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
+                          "-l", str(self.dir / "log"), "-w", "start")  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            pg_ctl = str(self.BIN / "pg_ctl")
+            self._as_postgres(pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
