@@ -188,7 +188,7 @@ class PostgresProcess:
             shutil.chown(self.dir, "postgres", "postgres")
         initdb = str(self.BIN / "initdb")
         self._as_postgres(
-            initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust"
+            initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
         )
         return self
 
