@@ -71,7 +71,11 @@ async def test_an_event_added_publishes_the_timeline(ws):
     )
     frame = await communicator.receive_json_from()
     [event] = frame["match"]["events"]
-    assert (event["kind"], event["minute"], event["player"]) == ("card", 31, "<b>Li</b>")
+    assert (event["kind"], event["minute"], event["player"]) == (
+        "card",
+        31,
+        "<b>Li</b>",
+    )
     assert event["team"] == match.home_id
     await communicator.disconnect()
 
