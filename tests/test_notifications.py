@@ -12,11 +12,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 anotify = sync_to_async(notify)
 
 
-async def start(ws, user, after=0, **extra):
+async def start(ws, user, after=0, extra=None):
     """Open the user's stream; returns the socket and its state frame."""
     communicator, connected, _ = await ws("/ws/notifications/", user=user)
     assert connected
-    hello = {"type": "notifications.hello", "after": after, **extra}
+    hello = {"type": "notifications.hello", "after": after, **(extra or {})}
     await communicator.send_json_to(hello)
     state = await communicator.receive_json_from()
     assert state["type"] == "notifications.state"
@@ -102,7 +102,9 @@ async def test_users_never_see_each_others_notifications(ws, make_user):
     bob = await sync_to_async(make_user)("bob")
     await anotify(bob.pk, "mention", "for bob")
     # A stream cannot be named: a "user" field is ignored, the stream is Ann's.
-    ann_socket, ann_state = await start(ws, ann, user=bob.pk, topic=f"user.{bob.pk}")
+    ann_socket, ann_state = await start(
+        ws, ann, extra={"user": bob.pk, "topic": f"user.{bob.pk}"}
+    )
     assert (ann_state["unread"], ann_state["last_seq"]) == (0, 0)
     assert await ann_socket.receive_nothing(0.2)
     bob_socket, _ = await start(ws, bob)
