@@ -5,3 +5,6 @@ class RealtimeConfig(AppConfig):
     name = "realtime"
     verbose_name = "Duplex"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from realtime import notification_sources, scoreboard  # noqa: F401  receivers

@@ -7,3 +7,49 @@ so ``manage.py demo_data`` can run on every start.
 from collections.abc import Callable
 
 SEEDERS: list[Callable[[], str]] = []
+
+
+def seed_scores() -> str:
+    """A competition, four teams, and today's matches: live, upcoming, finished."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from realtime.models import Competition, Match, Team
+
+    league, _ = Competition.objects.get_or_create(
+        slug="duplex-league", defaults={"name": "Duplex League 双工联赛"}
+    )
+    teams = {}
+    for slug, name, short in [
+        ("beijing-lions", "Beijing Lions 北京雄狮", "BJL"),
+        ("shanghai-harbour", "Shanghai Harbour 上海港", "SHH"),
+        ("london-rovers", "London Rovers", "LDR"),
+        ("porto-atletico", "Porto Atlético", "POA"),
+    ]:
+        teams[short], _ = Team.objects.get_or_create(
+            slug=slug, defaults={"name": name, "short_name": short}
+        )
+    now = timezone.now()
+    plans = [
+        ("BJL", "SHH", now, {"simulated": True}),
+        ("LDR", "POA", now + timedelta(hours=3), {}),
+        ("SHH", "LDR", now - timedelta(hours=3), {"status": "finished"}),
+    ]
+    made = 0
+    for home, away, kickoff, extra in plans:
+        match = Match.objects.filter(home=teams[home], away=teams[away]).first()
+        if match is None:
+            match = Match(competition=league, home=teams[home], away=teams[away])
+            made += 1
+        if match.kickoff is None or match.kickoff.date() != kickoff.date():
+            match.kickoff = kickoff  # keep the demo's matches on today's page
+            for field, value in extra.items():
+                setattr(match, field, value)
+            if extra.get("status") == "finished":
+                match.minute, match.home_score, match.away_score = 90, 2, 1
+            match.save()
+    return f"Scores: {league.name}, {len(teams)} teams, {made} new match(es)."
+
+
+SEEDERS.append(seed_scores)

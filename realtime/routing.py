@@ -2,11 +2,13 @@
 
 from django.urls import path, re_path
 
-from realtime.consumers import echo, site
+from realtime.consumers import echo, notifications, scores, site
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),
     path("ws/echo/", echo.EchoConsumer.as_asgi()),
     re_path(r"^echo/?$", echo.EchoConsumer.as_asgi()),
     path("ws/echo/handshake/", echo.HandshakeConsumer.as_asgi()),
+    path("ws/scores/", scores.ScoresSocket.as_asgi()),
+    path("ws/notifications/", notifications.NotificationSocket.as_asgi()),
 ]

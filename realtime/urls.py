@@ -4,7 +4,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from realtime.views import accounts, health, metrics, pages
+from realtime.views import accounts, health, metrics, pages, scores
+from realtime.views import notifications as notes
+
+FOLLOW, UNFOLLOW = {"following": True}, {"following": False}
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -15,4 +18,59 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("scores/", scores.scores, name="scores"),
+    path("scores/<int:pk>/", scores.match, name="scores-match"),
+    path("scores/teams/<int:pk>/", scores.team, name="scores-team"),
+    path("notifications/", notes.notification_list, name="notifications"),
+    path(
+        "notifications/settings/",
+        notes.notification_settings,
+        name="notifications-settings",
+    ),
+    path("notifications/read/", notes.read_all, name="notifications-read-all"),
+    path("notifications/alerts/", notes.add_alert, name="alert-add"),
+    path(
+        "notifications/alerts/<int:pk>/delete/",
+        notes.delete_alert,
+        name="alert-delete",
+    ),
+    path("users/<str:username>/", notes.profile, name="profile"),
+    # Follow endpoints (POST, CSRF) that team, profile, chat and quotes pages call;
+    # without a target in the path, it comes from the form (the settings page).
+    path("notifications/follow/team/", notes.follow_team, FOLLOW, "follow-team-form"),
+    path("notifications/follow/user/", notes.follow_user, FOLLOW, "follow-user-form"),
+    path("notifications/follow/room/", notes.follow_room, FOLLOW, "follow-room-form"),
+    path(
+        "notifications/follow/team/<int:pk>/", notes.follow_team, FOLLOW, "follow-team"
+    ),
+    path(
+        "notifications/unfollow/team/<int:pk>/",
+        notes.follow_team,
+        UNFOLLOW,
+        "unfollow-team",
+    ),
+    path(
+        "notifications/follow/user/<str:username>/",
+        notes.follow_user,
+        FOLLOW,
+        "follow-user",
+    ),
+    path(
+        "notifications/unfollow/user/<str:username>/",
+        notes.follow_user,
+        UNFOLLOW,
+        "unfollow-user",
+    ),
+    path(
+        "notifications/follow/room/<slug:slug>/",
+        notes.follow_room,
+        FOLLOW,
+        "follow-room",
+    ),
+    path(
+        "notifications/unfollow/room/<slug:slug>/",
+        notes.follow_room,
+        UNFOLLOW,
+        "unfollow-room",
+    ),
 ]

@@ -34,3 +34,12 @@ async def _supervise(name: str, factory) -> None:
         except Exception:
             log.exception("Feed %s crashed; restarting in 1 s", name)
             await asyncio.sleep(1)
+
+
+def _matches():
+    from realtime.feeds import matches
+
+    return matches.run()
+
+
+FEEDS["matches"] = _matches

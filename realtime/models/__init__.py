@@ -1,1 +1,11 @@
 """Duplex's models, one module per feature, all in the ``realtime`` app."""
+
+from realtime.models.notifications import (  # noqa: F401
+    Notification,
+    NotificationStream,
+    PriceAlert,
+    RoomFollow,
+    TeamFollow,
+    UserFollow,
+)
+from realtime.models.scores import Competition, Match, MatchEvent, Team  # noqa: F401

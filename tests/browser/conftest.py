@@ -17,6 +17,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def orm_beside_playwright(monkeypatch):
+    """Playwright's sync API keeps an event loop in the test thread, which makes
+    Django refuse ORM calls; they are plain blocking calls here, so allow them."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+
+
 @pytest.fixture
 def browser():
     """A fresh Chromium per test: Playwright's sync API runs an event loop in the

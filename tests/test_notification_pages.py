@@ -1,0 +1,97 @@
+"""Pages and follow endpoints: POST with CSRF, JSON for fetch, redirects for forms."""
+
+import pytest
+from django.test import Client
+
+from realtime.demo import seed_scores
+from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
+from realtime.notify import notify
+from tests.scores_factory import make_match
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.fixture
+def ann_client(make_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("ann"))
+    client.get("/notifications/settings/")  # sets the CSRF cookie
+    return client
+
+
+def post(client, path, data=None, **extra):
+    token = client.cookies["csrftoken"].value
+    return client.post(path, {**(data or {}), "csrfmiddlewaretoken": token}, **extra)
+
+
+def test_follow_endpoints_need_a_login_and_the_csrf_token(ann_client):
+    """Anonymous fetches get 401, a post without the token 403; nothing is stored."""
+    assert Client().post("/notifications/follow/room/lobby/", **JSON).status_code == 401
+    assert Client().post("/notifications/follow/room/lobby/").status_code == 302
+    assert ann_client.post("/notifications/follow/room/lobby/").status_code == 403
+    assert ann_client.get("/notifications/follow/room/lobby/").status_code == 405
+    assert not RoomFollow.objects.exists()
+
+
+def test_follow_and_unfollow_a_room_a_user_and_a_team(ann_client, make_user):
+    """JSON answers for the chat and quotes pages; the settings page lists follows."""
+    make_user("bob")
+    team = make_match().home
+    for kind, target in [("room", "lobby"), ("user", "bob"), ("team", team.pk)]:
+        answer = post(ann_client, f"/notifications/follow/{kind}/{target}/", **JSON)
+        assert answer.json() == {"following": True}
+    page = ann_client.get("/notifications/settings/").content.decode()
+    assert "#lobby" in page and "bob" in page and team.name in page
+    post(ann_client, "/notifications/unfollow/room/lobby/", **JSON)
+    answer = post(ann_client, f"/notifications/unfollow/team/{team.pk}/", {"next": "/"})
+    assert answer.status_code == 302 and answer["Location"] == "/"
+    assert not RoomFollow.objects.exists() and not TeamFollow.objects.exists()
+    assert UserFollow.objects.count() == 1
+    assert (
+        post(ann_client, "/notifications/follow/user/ann/", **JSON).status_code == 400
+    )
+
+
+def test_price_alerts_are_validated(ann_client):
+    """A good alert is stored armed; bad symbols, directions and levels are refused."""
+    good = {"symbol": "acme", "direction": "above", "level": "101.5"}
+    answer = post(ann_client, "/notifications/alerts/", good, **JSON)
+    assert answer.status_code == 201 and answer.json()["armed"] is True
+    assert str(PriceAlert.objects.get().symbol) == "ACME"
+    for bad in [
+        {**good, "symbol": "<b>"},
+        {**good, "direction": "sideways"},
+        {**good, "level": "NaN"},
+        {**good, "level": "-3"},
+    ]:
+        assert (
+            post(ann_client, "/notifications/alerts/", bad, **JSON).status_code == 400
+        )
+    alert = PriceAlert.objects.get()
+    post(ann_client, f"/notifications/alerts/{alert.pk}/delete/")
+    assert not PriceAlert.objects.exists()
+
+
+def test_pages_render_for_their_visitors(ann_client, make_user):
+    """/scores/, a match, a team, a profile and the notification list all render."""
+    match = make_match(status="live", minute=5)
+    notify(make_user("bob").pk, "mention", "for bob only")
+    for path in ["/scores/", f"/scores/{match.pk}/", f"/scores/teams/{match.home_id}/"]:
+        assert ann_client.get(path).status_code == 200
+    assert "Lions" in ann_client.get("/scores/").content.decode()
+    assert 'id="notif-bell"' in ann_client.get("/scores/").content.decode()
+    assert 'id="notif-bell"' not in Client().get("/scores/").content.decode()
+    assert "Follow" in ann_client.get("/users/bob/").content.decode()
+    assert "for bob only" not in ann_client.get("/notifications/").content.decode()
+    assert Client().get("/notifications/").status_code == 302
+    assert ann_client.get("/scores/999999/").status_code == 404
+
+
+def test_demo_seeder_is_idempotent_and_has_a_live_simulated_match(db):
+    """Seeding twice makes one league, four teams, three matches, one simulated."""
+    seed_scores()
+    seed_scores()
+    assert Match.objects.count() == 3
+    assert Match.objects.filter(simulated=True).count() == 1
