@@ -4,7 +4,9 @@ import os
 import uuid
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
+from django.db import connections
 
 from realtime.fanout import reset_hubs
 from realtime.presence import reset_presence
@@ -24,6 +26,9 @@ def fresh_layers():
     channel_layers.backends.clear()
     reset_hubs()
     reset_presence()
+    # sync_to_async ran ORM calls on asgiref's worker thread; close its database
+    # connection, or dropping the test database finds it still in use.
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 @pytest.fixture

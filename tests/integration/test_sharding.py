@@ -7,8 +7,10 @@ import sys
 
 import pytest
 import redis.asyncio as aioredis
+from channels_redis.core import RedisChannelLayer
 from websockets.asyncio.client import connect
 
+from realtime.protocol.site import TOPIC
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.integration
@@ -18,7 +20,7 @@ async def test_fan_out_works_with_the_layer_sharded_over_two_redis(
     daphne, private_redis
 ):
     """With REDIS_URL listing two servers, every socket on both processes gets
-    a publish, and both servers carry part of the layer's keys."""
+    a publish, and the layer's keys are spread by channels-redis' hash ring."""
     first, second = private_redis(), private_redis()
     redis_url = f"{first.url},{second.url}"
     servers = [daphne(redis=False, REDIS_URL=redis_url) for _ in range(2)]
@@ -34,11 +36,18 @@ async def test_fan_out_works_with_the_layer_sharded_over_two_redis(
     assert await publisher.wait() == 0
     for ws in sockets:
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))["text"] == "sharded"
-    key_counts = []
+    # The topic's group lives on the server channels-redis' hash ring picks,
+    # with one member per process, and nowhere else.
+    group = f"fanout.{TOPIC}"
+    ring = RedisChannelLayer(
+        hosts=[first.url, second.url], prefix=servers[0].env["REDIS_PREFIX"]
+    )
+    home = ring.consistent_hash(group)
+    members = []
     for server in (first, second):
         client = aioredis.from_url(server.url)
-        key_counts.append(len(await client.keys("*")))
+        members.append(await client.zcard(ring._group_key(group)))
         await client.aclose()
-    assert all(count > 0 for count in key_counts), key_counts
+    assert members[home] == 2 and members[1 - home] == 0, members
     for ws in sockets:
         await ws.close()
