@@ -3,10 +3,12 @@
 from django.urls import path, re_path
 
 from realtime.consumers import echo, site
+from realtime.consumers.quotes import QuotesSocket
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),
     path("ws/echo/", echo.EchoConsumer.as_asgi()),
     re_path(r"^echo/?$", echo.EchoConsumer.as_asgi()),
     path("ws/echo/handshake/", echo.HandshakeConsumer.as_asgi()),
+    path("ws/quotes/", QuotesSocket.as_asgi()),
 ]

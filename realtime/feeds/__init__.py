@@ -34,3 +34,12 @@ async def _supervise(name: str, factory) -> None:
         except Exception:
             log.exception("Feed %s crashed; restarting in 1 s", name)
             await asyncio.sleep(1)
+
+
+def _market():
+    from realtime.feeds.market import run_market
+
+    return run_market()
+
+
+FEEDS["market"] = _market
