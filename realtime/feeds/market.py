@@ -14,8 +14,9 @@ The simulator (``RandomWalkMarket``) is a seeded geometric random walk: each
 instrument moves with its own daily volatility (a demo "day" lasts
 ``DAY_SECONDS`` of wall time, so prices visibly move), drifts gently back to its
 reference price, and funds publish their net value every ``fund_every`` rounds
-only. Environment: ``DUPLEX_MARKET_INTERVAL`` (seconds between rounds, 0.5),
-``DUPLEX_MARKET_SEED`` (unset: a fresh walk each run).
+only. Environment: ``DUPLEX_MARKET_INTERVAL`` (seconds between rounds, 1; 0
+floods the layer, for load and slow-consumer tests) and ``DUPLEX_MARKET_SEED``
+(unset: a fresh walk each run).
 """
 
 import asyncio
@@ -42,6 +43,7 @@ FLUSH_INTERVAL = 0.5  # seconds between database writes of quotes and chart poin
 PRUNE_EVERY = 120  # flushes between trims of the chart history
 DAY_SECONDS = 600.0  # wall-clock seconds one simulated trading day lasts
 QUOTE_FIELDS = ["last", "open", "high", "low", "prev_close", "volume", "updated_at"]
+TRADE_CHANCE = 0.35  # a stock trades in this share of rounds, not in every one
 REVERSION = 0.5  # how hard prices drift back to the reference, per simulated day
 
 
@@ -80,7 +82,7 @@ class RandomWalkMarket:
         self,
         *,
         seed: int | None = None,
-        interval: float = 0.5,
+        interval: float = 1.0,
         fund_every: int = 20,
         instruments: list[InstrumentSpec] | None = None,
         start_prices: dict[str, float] | None = None,
@@ -116,7 +118,7 @@ class RandomWalkMarket:
             dt = self.interval * self.fund_every
             volume = 0
         else:
-            if rng.random() < 0.3:  # not every stock trades every round
+            if rng.random() > TRADE_CHANCE:
                 return None
             dt = self.interval
             volume = 100 * rng.randint(1, 50)
@@ -151,7 +153,7 @@ class Session:
 
     instrument_id: int
     decimals: int
-    day: date
+    day: date | None  # None: no tick yet, the first one opens the day
     last: float
     open: float
     high: float
@@ -243,7 +245,6 @@ class MarketFeed:
     def _load_sessions(self) -> None:
         from realtime.models import Instrument
 
-        today = timezone.localdate()
         for instrument in Instrument.objects.select_related("quote"):
             if instrument.symbol in self.sessions:
                 continue
@@ -267,7 +268,7 @@ class MarketFeed:
                 session = Session(
                     instrument.pk,
                     instrument.decimals,
-                    today,
+                    None,
                     price,
                     price,
                     price,
@@ -280,7 +281,8 @@ class MarketFeed:
 
     def _write(self, symbols) -> None:
         """Upsert the latest quotes and add one chart point per changed symbol."""
-        from realtime.models import HISTORY_KEEP, PricePoint, Quote
+        from realtime.models import PricePoint, Quote
+        from realtime.models.quotes import HISTORY_KEEP
 
         sessions = [self.sessions[s] for s in symbols]
         Quote.objects.bulk_create(
@@ -326,7 +328,7 @@ def source_from_environment() -> RandomWalkMarket:
     seed = os.environ.get("DUPLEX_MARKET_SEED")
     return RandomWalkMarket(
         seed=int(seed) if seed else None,
-        interval=float(os.environ.get("DUPLEX_MARKET_INTERVAL") or 0.5),
+        interval=float(os.environ.get("DUPLEX_MARKET_INTERVAL") or 1.0),
     )
 
 

@@ -14,6 +14,8 @@ from realtime.models import Instrument, Watchlist
 from realtime.protocol.quotes import MAX_SYMBOL_LENGTH, max_subscriptions
 
 HISTORY_DEFAULT = 300
+# The same compact JSON as the socket's frames, so the comparison is fair.
+COMPACT = {"ensure_ascii": False, "separators": (",", ":")}
 
 
 def _board_context(request: HttpRequest) -> dict:
@@ -71,7 +73,7 @@ def latest(request):
         "quotes": quotes.latest_quotes(_symbols_param(request)),
         "server_time": round(time.time() * 1000),
     }
-    return _no_store(JsonResponse(data, json_dumps_params={"ensure_ascii": False}))
+    return _no_store(JsonResponse(data, json_dumps_params=COMPACT))
 
 
 @require_GET
@@ -84,7 +86,8 @@ def history(request, symbol: str):
     points = quotes.history(symbol.upper(), limit)
     if points is None:
         return JsonResponse({"error": f"Unknown symbol {symbol}."}, status=404)
-    return _no_store(JsonResponse({"symbol": symbol.upper(), "points": points}))
+    body = {"symbol": symbol.upper(), "points": points}
+    return _no_store(JsonResponse(body, json_dumps_params=COMPACT))
 
 
 @never_cache
