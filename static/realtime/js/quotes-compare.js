@@ -21,7 +21,7 @@
 
   function reset() {
     for (const side of ["poll", "ws"]) {
-      figures[side] = {bytes: 0, count: 0, updates: 0, latencies: []};
+      figures[side] = {bytes: 0, count: 0, updates: 0, latencies: [], seen: new Set()};
     }
     figures.started = performance.now();
     figures.samples = [];
@@ -66,7 +66,12 @@
     if (!fresh || quote.ts == null) return;
     const figure = figures[side];
     figure.updates += 1;
-    if (fromSnapshot) return;  // a snapshot's quote may be old by design
+    // The first quote of a symbol (a snapshot, or a first poll) may be old by
+    // design: a fund's value from 15 s ago is current. Only changes seen live
+    // measure delay.
+    const first = !figure.seen.has(quote.symbol);
+    figure.seen.add(quote.symbol);
+    if (fromSnapshot || first) return;
     const delay = Math.max(0, receivedAt - quote.ts);
     figure.latencies.push(delay);
     if (figure.latencies.length > LATENCY_WINDOW) figure.latencies.shift();
