@@ -177,6 +177,8 @@ DUPLEX = {
     "FRAME_BURST": env_int("DUPLEX_FRAME_BURST", 30),
     # Error frames a connection may earn before it is closed with 1008.
     "MAX_STRIKES": env_int("DUPLEX_MAX_STRIKES", 20),
+    # Symbols one quotes socket may follow at once.
+    "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
     # Start the market and match simulators inside the web process.
     "EMBED_FEEDS": env_bool("DUPLEX_EMBED_FEEDS", False),
 }

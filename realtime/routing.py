@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from realtime.consumers import echo, notifications, scores, site
+from realtime.consumers import echo, notifications, quotes, scores, site
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),
@@ -11,4 +11,5 @@ websocket_urlpatterns = [
     path("ws/echo/handshake/", echo.HandshakeConsumer.as_asgi()),
     path("ws/scores/", scores.ScoresSocket.as_asgi()),
     path("ws/notifications/", notifications.NotificationSocket.as_asgi()),
+    path("ws/quotes/", quotes.QuotesSocket.as_asgi()),
 ]

@@ -6,6 +6,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from realtime.views import accounts, health, metrics, pages, scores
 from realtime.views import notifications as notes
+from realtime.views import quotes as quote_views
 
 FOLLOW, UNFOLLOW = {"following": True}, {"following": False}
 
@@ -73,4 +74,14 @@ urlpatterns = [
         UNFOLLOW,
         "unfollow-room",
     ),
+    path("quotes/", quote_views.board, name="quotes"),
+    path("quotes/polling/", quote_views.polling, name="quotes-polling"),
+    path("quotes/compare/", quote_views.compare, name="quotes-compare"),
+    path("quotes/api/latest/", quote_views.latest, name="quotes-latest"),
+    path(
+        "quotes/api/history/<str:symbol>/",
+        quote_views.history,
+        name="quotes-history",
+    ),
+    path("quotes/api/watchlist/", quote_views.watchlist, name="quotes-watchlist"),
 ]

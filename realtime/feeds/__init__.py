@@ -43,3 +43,12 @@ def _matches():
 
 
 FEEDS["matches"] = _matches
+
+
+def _market():
+    from realtime.feeds.market import run_market
+
+    return run_market()
+
+
+FEEDS["market"] = _market

@@ -8,4 +8,5 @@ from realtime.models.notifications import (  # noqa: F401
     TeamFollow,
     UserFollow,
 )
+from realtime.models.quotes import Instrument, PricePoint, Quote, Watchlist  # noqa: F401
 from realtime.models.scores import Competition, Match, MatchEvent, Team  # noqa: F401
