@@ -16,6 +16,8 @@ import sys
 import time
 import weakref
 
+from channels.security.websocket import WebsocketDenier
+
 from realtime.protocol import CloseCode
 from realtime.transport import _daphne_protocol, close_protocol
 
@@ -33,6 +35,10 @@ class GracefulShutdownMiddleware:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
+            if _state["stopping"]:
+                # Refuse while draining: the client retries, elsewhere or later.
+                await WebsocketDenier()(scope, receive, send)
+                return
             protocol = _daphne_protocol(send)
             if protocol is not None:
                 _sockets.add(protocol)

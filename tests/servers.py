@@ -23,9 +23,12 @@ def free_port() -> int:
 class DaphneProcess:
     """One ``daphne`` process on a free loopback port, started and stopped for real."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, name: str = "daphne"):
+    def __init__(
+        self, env: dict[str, str], log_dir: Path, name: str = "daphne", args=()
+    ):
         self.port = free_port()
         self.env = env
+        self.args = list(args)
         self.log_path = log_dir / f"{name}-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -54,6 +57,7 @@ class DaphneProcess:
                 str(self.port),
                 "--websocket_connect_timeout",
                 "10",
+                *self.args,
                 "project.asgi:application",
             ],
             cwd=ROOT,

@@ -157,34 +157,15 @@ class RawClient:
                 return json.loads(payload)
 
 
-class PatientDaphne(DaphneProcess):
+@pytest.fixture
+def patient_daphne(live_database_url, redis_prefix, tmp_path):
     """daphne that waits long for pongs: a client that does not read cannot answer
     a ping queued behind megabytes, and the kernel's send buffer (autotuned up to
     4 MiB here) must fill before daphne's own buffer passes the outbox's high
     water, which takes longer than the default 20 s ping interval on 2 cores."""
-
-    def start(self, timeout=20.0):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [
-                *[sys.executable, "-m", "daphne", "-b", "127.0.0.1"],
-                *["-p", str(self.port), "--ping-interval", "300"],
-                *["--ping-timeout", "300", "project.asgi:application"],
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_ready(timeout)
-        return self
-
-
-@pytest.fixture
-def patient_daphne(live_database_url, redis_prefix, tmp_path):
-    server = PatientDaphne(
-        server_env(live_database_url, REDIS_URL, redis_prefix), tmp_path
-    )
+    env = server_env(live_database_url, REDIS_URL, redis_prefix)
+    patience = ["--ping-interval", "300", "--ping-timeout", "300"]
+    server = DaphneProcess(env, tmp_path, args=patience)
     yield server.start()
     server.stop()
 
