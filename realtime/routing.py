@@ -2,11 +2,13 @@
 
 from django.urls import path, re_path
 
-from realtime.consumers import echo, site
+from realtime.consumers import chat, echo, site
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),
     path("ws/echo/", echo.EchoConsumer.as_asgi()),
     re_path(r"^echo/?$", echo.EchoConsumer.as_asgi()),
     path("ws/echo/handshake/", echo.HandshakeConsumer.as_asgi()),
+    path("ws/chat/", chat.ChatLobbySocket.as_asgi()),
+    path("ws/chat/<slug:slug>/", chat.ChatSocket.as_asgi()),
 ]

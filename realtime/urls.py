@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from realtime.views import accounts, health, pages
+from realtime.views import accounts, chat, health, pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
@@ -14,4 +14,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("chat/", chat.index, name="chat"),
+    path("chat/<slug:slug>/", chat.room, name="chat-room"),
+    path("chat/<slug:slug>/upload/", chat.upload, name="chat-upload"),
 ]
