@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
+from django.db import connections
 from django.utils import timezone
 
 from realtime import chat_service as service
@@ -22,6 +23,14 @@ def clear_cache():
     cache.clear()  # flood buckets live in the cache
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+async def close_db_thread():
+    """Close the connection our ``sync_to_async`` calls opened, so the test
+    database can be dropped at the end of the run."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ class RoomAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("online now"))
     def online(self, room):
-        return async_to_sync(get_presence().count)(room.place)
+        return async_to_sync(_online)(room.place)
 
     def save_model(self, request, obj, form, change):
         was = Room.objects.filter(pk=obj.pk).first() if change else None
@@ -147,6 +147,10 @@ class MessageAdmin(admin.ModelAdmin):
             service.notify_ban(ban)
         message = ngettext("Banned %d author.", "Banned %d authors.", len(pairs))
         self.message_user(request, message % len(pairs), messages.SUCCESS)
+
+
+async def _online(place: str) -> int:
+    return await get_presence().count(place)
 
 
 def _author_pairs(queryset):

@@ -5,7 +5,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async as db
 from django.conf import settings
 
 from realtime import chat_service as service
@@ -42,7 +42,7 @@ class ChatSocket(JsonSocket):
         """Refuse what the user may not open; else follow the room, join presence."""
         self.user = self.scope["user"]
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        room, problem = await sync_to_async(service.open_room)(slug, self.user)
+        room, problem = await db(service.open_room)(slug, self.user)
         if problem is not None:
             await self.refuse(problem[0], problem[1])
             return
@@ -101,11 +101,11 @@ class ChatSocket(JsonSocket):
             self.outbox.start_stream(stream, floor=after)
             replay = None
             if after:
-                replay = await sync_to_async(service.events_after)(self.room.pk, after)
+                replay = await db(service.events_after)(self.room.pk, after)
             if replay is not None:
                 frames, mode, last = replay, "replay", max([after, *self._seqs(replay)])
             else:
-                snap = await sync_to_async(service.snapshot)(self.room.pk)
+                snap = await db(service.snapshot)(self.room.pk)
                 kind = "chat.reset" if after else "chat.history"
                 frames, mode, last = (
                     [{"type": kind, **snap}],
@@ -119,7 +119,7 @@ class ChatSocket(JsonSocket):
     async def on_send(self, frame):
         text = text_field(frame, "text", max_length=proto.MAX_TEXT)
         try:
-            await sync_to_async(service.post_message)(self.room.pk, self.user, text)
+            await db(service.post_message)(self.room.pk, self.user, text)
         except service.Flooded as exc:
             if exc.abuse:
                 await self.close(CloseCode.POLICY_VIOLATION)
@@ -129,13 +129,11 @@ class ChatSocket(JsonSocket):
     async def on_edit(self, frame):
         message_id = proto.id_field(frame)
         text = text_field(frame, "text", max_length=proto.MAX_TEXT, min_length=0)
-        await sync_to_async(service.edit_message)(
-            self.room.pk, self.user, message_id, text
-        )
+        await db(service.edit_message)(self.room.pk, self.user, message_id, text)
 
     async def on_delete(self, frame):
         message_id = proto.id_field(frame)
-        await sync_to_async(service.delete_message)(message_id, self.user)
+        await db(service.delete_message)(message_id, self.user)
 
     async def on_typing(self, frame):
         """Relay "X is typing" (ephemeral), at most once per CHAT_TYPING_EVERY."""
@@ -150,7 +148,7 @@ class ChatSocket(JsonSocket):
 
     async def on_history(self, frame):
         before, size = proto.history_request(frame)
-        page = await sync_to_async(service.earlier)(self.room.pk, before, size)
+        page = await db(service.earlier)(self.room.pk, before, size)
         await self.send_json({"type": "chat.history", **page})
 
     async def on_who(self, frame):
@@ -160,9 +158,9 @@ class ChatSocket(JsonSocket):
 
     async def fanout_gap(self, topic, after_seq):
         """This socket fell behind a burst: replay the gap (or reset) in order."""
-        replay = await sync_to_async(service.events_after)(self.room.pk, after_seq)
+        replay = await db(service.events_after)(self.room.pk, after_seq)
         if replay is None:
-            snap = await sync_to_async(service.snapshot)(self.room.pk)
+            snap = await db(service.snapshot)(self.room.pk)
             self.outbox.start_stream(topic, floor=snap["last_seq"])
             replay = [{"type": "chat.reset", **snap}]
         self._put_first(topic, replay)
@@ -215,9 +213,7 @@ class ChatSocket(JsonSocket):
         return [line for f in frame_list if (line := proto.plain_line(f)) is not None]
 
     async def _joined_frame(self, mode: str, last: int) -> dict:
-        muted, until, _ = await sync_to_async(service.muted_until)(
-            self.room.pk, self.user
-        )
+        muted, until, _ = await db(service.muted_until)(self.room.pk, self.user)
         presence = await self._presence_frame("list")
         return {
             "type": "chat.joined",
@@ -231,8 +227,8 @@ class ChatSocket(JsonSocket):
         }
 
     async def _recheck(self):
-        room = await Room.objects.aget(pk=self.room.pk)
-        return await sync_to_async(service.refusal)(room, self.user)
+        room = await db(Room.objects.get)(pk=self.room.pk)
+        return await db(service.refusal)(room, self.user)
 
     async def _presence_join(self) -> None:
         if not self.user.is_authenticated:
@@ -287,7 +283,7 @@ class ChatLobbySocket(JsonSocket):
     async def connect(self):
         await self.accept()
         await self.follow(proto.LOBBY_TOPIC)
-        rooms = await sync_to_async(_visible_rooms)(self.scope["user"])
+        rooms = await db(_visible_rooms)(self.scope["user"])
         presence = get_presence()
         counts = [
             {"type": "chat.room", "slug": slug, "online": await presence.count(place)}
