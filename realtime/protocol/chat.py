@@ -9,6 +9,7 @@ Room frames carrying ``seq`` form the room's reliable stream (messages, edits,
 deletions); the rest are ephemeral (typing, presence) or replies.
 """
 
+import os
 import re
 from typing import Literal, NotRequired, TypedDict
 
@@ -21,7 +22,7 @@ PLAIN = "chat"  # the plain-text subprotocol
 PLAIN_FORMAT = "chat.text"  # its fan-out wire format
 LOBBY_TOPIC = "chat.rooms"
 
-# Defaults; each can be overridden in settings.DUPLEX under the same key.
+# Defaults; settings.DUPLEX or the environment (DUPLEX_CHAT_RATE=...) override.
 LIMITS = {
     "CHAT_HISTORY": 50,  # messages sent on join and per "load earlier"
     "CHAT_REPLAY_MAX": 500,  # a resume gap longer than this gets chat.reset
@@ -38,7 +39,12 @@ MENTION_RE = re.compile(r"@(\w[\w.+-]*)")
 
 
 def limit(name: str):
-    return settings.DUPLEX.get(name, LIMITS[name])
+    """settings.DUPLEX[name], else the environment's DUPLEX_<name>, else LIMITS."""
+    if name in settings.DUPLEX:
+        return settings.DUPLEX[name]
+    default = LIMITS[name]
+    raw = os.environ.get(f"DUPLEX_{name}")
+    return type(default)(raw) if raw else default
 
 
 def choose_subprotocol(offered: list[str]) -> str | None:
