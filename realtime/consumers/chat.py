@@ -44,7 +44,7 @@ class ChatSocket(JsonSocket):
         slug = self.scope["url_route"]["kwargs"]["slug"]
         room, problem = await db(service.open_room)(slug, self.user)
         if problem is not None:
-            await self.refuse(problem[0], problem[1])
+            await self.refuse(problem[0], close_reason(problem[1]))
             return
         self.room = room
         self.typed_at = 0.0
