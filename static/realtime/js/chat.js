@@ -54,6 +54,9 @@
       hello: (s) => ({type: "chat.join", after: s.lastSeq[stream] || 0}),
     });
     window.chatSocket = socket;
+    // Presence entries of a server that died expire there after 30 s; ask
+    // again now and then so such a ghost leaves this list too.
+    setInterval(() => { if (socket.state === "live") socket.send({type: "chat.who"}); }, 30000);
 
     socket.on("chat.joined", (f) => {
       showPresence(f.members, f.online);
