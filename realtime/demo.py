@@ -85,3 +85,22 @@ def seed_instruments() -> str:
 
 
 SEEDERS.append(seed_instruments)
+
+
+def seed_chat() -> str:
+    """Three rooms: two public (one with a Chinese name), one private."""
+    from realtime.models.chat import Room
+
+    rooms = [
+        ("lobby", "Lobby · 大厅", "Say hello. Be kind.", True),
+        ("tech", "技术讨论", "WebSocket, Channels and daphne", True),
+        ("staff", "Staff room", "Members only", False),
+    ]
+    for slug, name, topic, public in rooms:
+        Room.objects.get_or_create(
+            slug=slug, defaults={"name": name, "topic": topic, "is_public": public}
+        )
+    return f"Chat: {Room.objects.count()} rooms (/chat/)."
+
+
+SEEDERS.append(seed_chat)

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from realtime.consumers import echo, notifications, quotes, scores, site
+from realtime.consumers import chat, echo, notifications, quotes, scores, site
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),
@@ -12,4 +12,6 @@ websocket_urlpatterns = [
     path("ws/scores/", scores.ScoresSocket.as_asgi()),
     path("ws/notifications/", notifications.NotificationSocket.as_asgi()),
     path("ws/quotes/", quotes.QuotesSocket.as_asgi()),
+    path("ws/chat/", chat.ChatLobbySocket.as_asgi()),
+    path("ws/chat/<slug:slug>/", chat.ChatSocket.as_asgi()),
 ]

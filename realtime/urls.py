@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from realtime.views import accounts, health, metrics, pages, scores
+from realtime.views import accounts, chat, health, metrics, pages, scores
 from realtime.views import notifications as notes
 from realtime.views import quotes as quote_views
 
@@ -84,4 +84,7 @@ urlpatterns = [
         name="quotes-history",
     ),
     path("quotes/api/watchlist/", quote_views.watchlist, name="quotes-watchlist"),
+    path("chat/", chat.index, name="chat"),
+    path("chat/<slug:slug>/", chat.room, name="chat-room"),
+    path("chat/<slug:slug>/upload/", chat.upload, name="chat-upload"),
 ]

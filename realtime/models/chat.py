@@ -1,0 +1,177 @@
+"""Chat rooms: rooms, their reliable event stream, and moderation.
+
+Every change a client must see (a message, an edit, a deletion) is a
+``RoomEvent`` with the room's next ``seq``, assigned under a lock on the room
+row, so a room's seqs are contiguous and ordered and a reconnecting client can
+replay exactly what it missed. ``Message`` holds each message's current state.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MAX_MESSAGE_LENGTH = 4000  # hard ceiling for a room's own max_length
+
+
+class Room(models.Model):
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=60,
+        unique=True,
+        help_text=_("ASCII letters, digits, - and _: the room's URL."),
+    )
+    topic = models.CharField(_("topic"), max_length=200, blank=True)
+    is_public = models.BooleanField(
+        _("public"), default=True, help_text=_("Private rooms admit members only.")
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("members"),
+        blank=True,
+        related_name="chat_rooms",
+    )
+    max_length = models.PositiveIntegerField(
+        _("message length limit"),
+        default=1000,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_MESSAGE_LENGTH)],
+    )
+    slow_mode_seconds = models.PositiveIntegerField(
+        _("slow mode (seconds)"),
+        default=0,
+        help_text=_("Minimum seconds between two messages of one user (0: off)."),
+    )
+    closed = models.BooleanField(
+        _("closed or archived"),
+        default=False,
+        help_text=_("Closing disconnects everyone; the room stays readable here."),
+    )
+    closed_reason = models.CharField(
+        _("reason for closing"), max_length=200, blank=True
+    )
+    # The stream's head, and how far it has been published (see chat_service).
+    last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    published_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("chat room")
+        verbose_name_plural = _("chat rooms")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def stream(self) -> str:
+        """The fan-out topic of the room (ASCII: the slug, never the name)."""
+        return f"chat.room.{self.slug}"
+
+    @property
+    def place(self) -> str:
+        """The presence place of the room."""
+        return f"chat.{self.slug}"
+
+
+class Message(models.Model):
+    TEXT = "text"
+    ANNOUNCEMENT = "announcement"
+    KINDS = [(TEXT, _("message")), (ANNOUNCEMENT, _("announcement"))]
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="chat_messages",
+    )
+    author_name = models.CharField(_("author"), max_length=150)
+    kind = models.CharField(max_length=16, choices=KINDS, default=TEXT)
+    text = models.TextField(_("text"), blank=True)
+    image = models.FileField(_("image"), upload_to="chat/", blank=True)
+    seq = models.PositiveBigIntegerField(_("seq"), editable=False)
+    created_at = models.DateTimeField(_("posted"), default=timezone.now)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="chat_message_seq")
+        ]
+        verbose_name = _("chat message")
+        verbose_name_plural = _("chat messages")
+
+    def __str__(self):
+        return f"{self.author_name}: {self.text[:40]}"
+
+
+class RoomEvent(models.Model):
+    MESSAGE = "message"
+    EDIT = "edit"
+    DELETE = "delete"
+    KINDS = [(MESSAGE, "message"), (EDIT, "edit"), (DELETE, "delete")]
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=8, choices=KINDS)
+    message = models.ForeignKey(Message, on_delete=models.CASCADE)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="chat_event_seq")
+        ]
+
+    def __str__(self):
+        return f"{self.room_id}#{self.seq} {self.kind}"
+
+
+class ActiveQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(Q(until__isnull=True) | Q(until__gt=timezone.now()))
+
+
+class Sanction(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, verbose_name=_("room"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
+    )
+    until = models.DateTimeField(
+        _("until"), null=True, blank=True, help_text=_("Empty: for good.")
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} @ {self.room}"
+
+
+class Mute(Sanction):
+    class Meta(Sanction.Meta):
+        verbose_name = _("mute")
+        verbose_name_plural = _("mutes")
+
+
+class Ban(Sanction):
+    class Meta(Sanction.Meta):
+        verbose_name = _("ban")
+        verbose_name_plural = _("bans")

@@ -1,0 +1,129 @@
+"""Chat over HTTP: the pages, and the image upload with its checks."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from PIL import Image
+
+from realtime.models.chat import Message, Room
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    cache.clear()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def lobby():
+    return Room.objects.create(slug="lobby", name="大厅 <b>Lobby</b>", topic="<i>x</i>")
+
+
+@pytest.fixture
+def ann_client(make_user):
+    client = Client()
+    client.force_login(make_user("ann"))
+    return client
+
+
+def png(size=(8, 8), fmt="PNG") -> io.BytesIO:
+    data = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(data, fmt)
+    data.seek(0)
+    data.name = "picture.png"
+    return data
+
+
+def test_room_list_shows_readable_rooms_with_names_as_text(client, lobby, make_user):
+    """/chat/ lists public rooms (names escaped); a private one only to members."""
+    secret = Room.objects.create(slug="staff", name="Staff", is_public=False)
+    page = client.get("/chat/").content.decode()
+    assert "大厅 &lt;b&gt;Lobby&lt;/b&gt;" in page and "<b>Lobby</b>" not in page
+    assert "&lt;i&gt;x&lt;/i&gt;" in page
+    assert "/chat/staff/" not in page
+    member = make_user("mia")
+    secret.members.add(member)
+    client.force_login(member)
+    assert "/chat/staff/" in client.get("/chat/").content.decode()
+
+
+def test_room_page_hides_private_rooms_and_configures_the_client(client, lobby):
+    """A room page carries its config as JSON; a private room is a 404 to others."""
+    Room.objects.create(slug="staff", name="Staff", is_public=False)
+    assert client.get("/chat/staff/").status_code == 404
+    assert client.get("/chat/nowhere/").status_code == 404
+    response = client.get("/chat/lobby/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    config = page.split('id="chat-config" type="application/json">')[1]
+    config = json.loads(config.split("</script>")[0])
+    assert config["slug"] == "lobby" and config["user"] is None
+    assert "Log in to post" in page
+
+
+def test_upload_needs_a_login_and_a_csrf_token(lobby, make_user):
+    """Anonymous uploads get 401; a logged-in POST without CSRF token gets 403."""
+    anonymous = Client()
+    response = anonymous.post("/chat/lobby/upload/", {"image": png()})
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthenticated"
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(make_user("ann"))
+    assert strict.post("/chat/lobby/upload/", {"image": png()}).status_code == 403
+    assert strict.get("/chat/lobby/upload/").status_code == 405
+    assert not Message.objects.exists()
+
+
+def test_upload_refuses_big_files_and_files_that_are_not_images(
+    ann_client, lobby, settings, media
+):
+    """Over 2 MiB: 413; text named .png, or an SVG: 400. Nothing is stored."""
+    settings.DUPLEX = {**settings.DUPLEX, "CHAT_IMAGE_BYTES": 1000}
+    big = png(size=(600, 600), fmt="BMP")
+    big.name = "big.bmp"
+    response = ann_client.post("/chat/lobby/upload/", {"image": big})
+    assert response.status_code == 413 and response.json()["code"] == "too_big"
+    settings.DUPLEX = {**settings.DUPLEX, "CHAT_IMAGE_BYTES": 2 * 1024 * 1024}
+    for name, body in [
+        ("fake.png", b"<script>alert(1)</script>"),
+        ("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>'),
+    ]:
+        upload = io.BytesIO(body)
+        upload.name = name
+        response = ann_client.post("/chat/lobby/upload/", {"image": upload})
+        assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert ann_client.post("/chat/lobby/upload/", {}).status_code == 400
+    assert not Message.objects.exists()
+    assert not list(Path(media).rglob("*.*"))
+
+
+def test_upload_posts_an_image_message_stored_under_media_root(
+    ann_client, lobby, media
+):
+    """A real PNG becomes a message with its URL; the file is kept under MEDIA_ROOT."""
+    response = ann_client.post(
+        "/chat/lobby/upload/", {"image": png(), "text": "look 看"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    message = Message.objects.get(pk=body["id"])
+    assert message.text == "look 看" and message.seq == body["seq"] == 1
+    assert body["image"].startswith("/media/chat/lobby/")
+    assert body["image"].endswith(".png")
+    stored = Path(media) / message.image.name
+    with Image.open(stored) as image:
+        assert image.format == "PNG"
+
+
+def test_upload_obeys_the_rooms_rules(ann_client, lobby):
+    """A closed room refuses uploads like it refuses sockets."""
+    Room.objects.filter(pk=lobby.pk).update(closed=True, closed_reason="Archived.")
+    response = ann_client.post("/chat/lobby/upload/", {"image": png()})
+    assert response.status_code == 403 and response.json()["detail"] == "Archived."
