@@ -3,3 +3,5 @@
 Admin actions that change what live clients see publish through
 ``realtime.fanout`` after commit, like every other writer.
 """
+
+from realtime.admin import game  # noqa: F401
