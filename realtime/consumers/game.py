@@ -160,10 +160,10 @@ class GameSocket(PresenceMixin, JsonSocket):
         after = proto.read_after(frame)
         result = await database_sync_to_async(service.moves_after)(self.game_id, after)
         if result is None:
-            self._send_snapshot(await self._snapshot())
+            await self.send_json(await self._snapshot())
             return
         for event in result[1]:
-            await self.send_json(event)
+            await self.send_json(event)  # asked for: sent again even if seen
 
     # The reliable stream.
 
