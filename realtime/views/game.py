@@ -23,7 +23,11 @@ def board(request, game_id: int):
         "game": game,
         "size": rules.SIZE,
         "cells": range(rules.SIZE * rules.SIZE),
-        "color": game.color_of(request.user),
+        "page_data": {
+            "game": game.pk,
+            "user": request.user.pk if request.user.is_authenticated else None,
+            "size": rules.SIZE,
+        },
     }
     return render(request, "realtime/game/board.html", context)
 
@@ -40,7 +44,7 @@ def replay(request, game_id: int):
         "game": game,
         "size": rules.SIZE,
         "cells": range(rules.SIZE * rules.SIZE),
-        "replay": {"moves": moves, "line": game.winning_line},
+        "replay": {"moves": moves, "line": game.winning_line, "size": rules.SIZE},
     }
     return render(request, "realtime/game/replay.html", context)
 
