@@ -1,6 +1,8 @@
 """Helpers shared by the Gomoku tests."""
 
+import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from realtime.game import service
 
@@ -30,3 +32,11 @@ async def game_row(game_id):
     from realtime.models import Game
 
     return await sync_to_async(Game.objects.get)(pk=game_id)
+
+
+@pytest.fixture
+async def close_db_threads():
+    """Close the connections consumers opened in asgiref's worker thread, so the
+    test database can be dropped at the end of the session."""
+    yield
+    await sync_to_async(connections.close_all)()

@@ -5,9 +5,18 @@ from asgiref.sync import sync_to_async
 
 from realtime.game import service
 from realtime.models import Game, Move
-from tests.game_helpers import BLACK_WINS, game_row, new_game, next_frame
+from tests.game_helpers import (  # noqa: F401
+    BLACK_WINS,
+    close_db_threads,
+    game_row,
+    new_game,
+    next_frame,
+)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_db_threads"),
+]
 
 
 @pytest.fixture
