@@ -179,6 +179,8 @@ DUPLEX = {
     "MAX_STRIKES": env_int("DUPLEX_MAX_STRIKES", 20),
     # Symbols one quotes socket may follow at once.
     "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
+    # Seconds a game waits for a disconnected player before the opponent may claim.
+    "GAME_GRACE_SECONDS": env_int("DUPLEX_GAME_GRACE_SECONDS", 30),
     # Start the market and match simulators inside the web process.
     "EMBED_FEEDS": env_bool("DUPLEX_EMBED_FEEDS", False),
 }

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from realtime.consumers import chat, echo, notifications, quotes, scores, site
+from realtime.consumers import chat, echo, game, notifications, quotes, scores, site
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),
@@ -14,4 +14,6 @@ websocket_urlpatterns = [
     path("ws/quotes/", quotes.QuotesSocket.as_asgi()),
     path("ws/chat/", chat.ChatLobbySocket.as_asgi()),
     path("ws/chat/<slug:slug>/", chat.ChatSocket.as_asgi()),
+    path("ws/game/lobby/", game.LobbySocket.as_asgi()),
+    path("ws/game/<int:game_id>/", game.GameSocket.as_asgi()),
 ]

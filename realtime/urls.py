@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from realtime.views import accounts, chat, health, metrics, pages, scores
+from realtime.views import accounts, chat, game, health, metrics, pages, scores
 from realtime.views import notifications as notes
 from realtime.views import quotes as quote_views
 
@@ -87,4 +87,8 @@ urlpatterns = [
     path("chat/", chat.index, name="chat"),
     path("chat/<slug:slug>/", chat.room, name="chat-room"),
     path("chat/<slug:slug>/upload/", chat.upload, name="chat-upload"),
+    path("game/", game.lobby, name="game"),
+    path("game/<int:game_id>/", game.board, name="game-board"),
+    path("game/<int:game_id>/replay/", game.replay, name="game-replay"),
+    path("game/players/<str:username>/", game.record, name="game-record"),
 ]

@@ -4,4 +4,4 @@ Admin actions that change what live clients see publish through
 ``realtime.fanout`` after commit, like every other writer.
 """
 
-from realtime.admin import chat, notifications, quotes, scores  # noqa: F401
+from realtime.admin import chat, game, notifications, quotes, scores  # noqa: F401

@@ -67,6 +67,37 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
+            name='Game',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('waiting', 'waiting for a player'), ('active', 'in progress'), ('finished', 'finished'), ('aborted', 'aborted')], db_index=True, default='waiting', max_length=10)),
+                ('result', models.CharField(blank=True, choices=[('', 'none'), ('b', 'black wins'), ('w', 'white wins'), ('draw', 'draw')], default='', max_length=5)),
+                ('reason', models.CharField(blank=True, choices=[('', 'none'), ('five', 'five in a row'), ('full', 'full board'), ('resign', 'resignation'), ('timeout', 'time out'), ('abandon', 'opponent left'), ('aborted', 'aborted by a moderator')], default='', max_length=10)),
+                ('note', models.CharField(blank=True, max_length=200)),
+                ('winning_line', models.JSONField(blank=True, default=list)),
+                ('board', models.CharField(default='.................................................................................................................................................................................................................................', max_length=225)),
+                ('clock_ms', models.PositiveIntegerField(blank=True, null=True)),
+                ('black_ms', models.IntegerField(blank=True, null=True)),
+                ('white_ms', models.IntegerField(blank=True, null=True)),
+                ('turn_started_at', models.DateTimeField(blank=True, null=True)),
+                ('deadline', models.DateTimeField(blank=True, db_index=True, null=True)),
+                ('black_away_since', models.DateTimeField(blank=True, null=True)),
+                ('white_away_since', models.DateTimeField(blank=True, null=True)),
+                ('seq', models.PositiveIntegerField(default=0)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('black', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='games_as_black', to=settings.AUTH_USER_MODEL)),
+                ('rematch', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rematch_of', to='realtime.game')),
+                ('rematch_offered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('white', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='games_as_white', to=settings.AUTH_USER_MODEL)),
+                ('winner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='games_won', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'ordering': ['-created_at'],
+            },
+        ),
+        migrations.CreateModel(
             name='Quote',
             fields=[
                 ('instrument', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='quote', serialize=False, to='realtime.instrument')),
@@ -247,6 +278,24 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['position', 'id'],
+            },
+        ),
+        migrations.CreateModel(
+            name='Move',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('seq', models.PositiveIntegerField()),
+                ('number', models.PositiveSmallIntegerField()),
+                ('color', models.CharField(max_length=1)),
+                ('x', models.PositiveSmallIntegerField()),
+                ('y', models.PositiveSmallIntegerField()),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('game', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='moves', to='realtime.game')),
+                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'ordering': ['game', 'seq'],
+                'constraints': [models.UniqueConstraint(fields=('game', 'seq'), name='game_move_seq'), models.UniqueConstraint(fields=('game', 'x', 'y'), name='game_move_cell')],
             },
         ),
         migrations.CreateModel(

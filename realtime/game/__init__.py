@@ -1,0 +1,1 @@
+"""Gomoku: the pure rules (``rules``) and the referee (``service``)."""

@@ -1,0 +1,76 @@
+"""Gomoku in real browsers: two players and a spectator, as visitors use it."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.game_helpers import BLACK_WINS
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def sessions(make_user, session_for):
+    """Ann's and Bob's session keys, made before Playwright's loop starts (the ORM
+    refuses to run in a thread with a running event loop)."""
+    return {name: session_for(make_user(name)) for name in ("ann", "bob")}
+
+
+def logged_in(new_page, server, key):
+    from django.conf import settings
+
+    page = new_page(server.url)
+    cookie = {"name": settings.SESSION_COOKIE_NAME, "value": key, "url": server.url}
+    page.context.add_cookies([cookie])
+    return page
+
+
+def cell(page, x, y):
+    return page.locator(f'.gomoku .cell[data-x="{x}"][data-y="{y}"]')
+
+
+def test_two_players_play_to_a_win_while_a_third_watches(daphne, sessions, new_page):
+    """Ann creates, Bob joins from the lobby, they play five; all three see the line."""
+    server = daphne()
+    ann = logged_in(new_page, server, sessions["ann"])
+    bob = logged_in(new_page, server, sessions["bob"])
+
+    ann.goto("/game/")
+    ann.locator("#create-clock").select_option("5")
+    ann.get_by_role("button", name="Create a game").click()
+    expect(ann).to_have_url(re.compile(r"/game/\d+/$"))
+    game_path = ann.url.removeprefix(server.url)
+    expect(ann.locator("#game-status")).to_have_text("Waiting for an opponent.")
+
+    bob.goto("/game/")
+    bob.locator("#open-games").get_by_role("link", name="join").click()
+    expect(bob).to_have_url(server.url + game_path)
+    bob.get_by_role("button", name="Take the seat").click()
+    watcher = new_page(server.url)
+    watcher.goto(game_path)
+    expect(ann.locator("#game-status")).to_have_text("Your move.")
+    expect(ann.locator("#clock-b")).to_have_text(re.compile(r"^[45]:\d\d$"))
+    expect(ann.locator("#watchers")).to_have_text("1")
+
+    for number, (x, y) in enumerate(BLACK_WINS):
+        player = ann if number % 2 == 0 else bob
+        color = "b" if number % 2 == 0 else "w"
+        cell(player, x, y).click()
+        for page in (ann, bob, watcher):
+            expect(cell(page, x, y)).to_have_class(re.compile(rf"\b{color}\b"))
+
+    for page in (ann, bob, watcher):
+        expect(page.locator(".gomoku .cell.win")).to_have_count(5)
+        for x in range(5):
+            expect(cell(page, x, 0)).to_have_class(re.compile(r"\bwin\b"))
+        expect(page.locator("#game-status")).to_have_text("Black wins (five in a row)")
+    expect(watcher.locator(".gomoku .cell:enabled")).to_have_count(0)
+
+    watcher.get_by_role("link", name="Replay").click()
+    expect(watcher.locator("#replay-step")).to_have_text(str(len(BLACK_WINS)))
+    expect(watcher.locator(".gomoku .cell.win")).to_have_count(5)
+    watcher.get_by_role("button", name="Back").click()
+    expect(watcher.locator("#replay-step")).to_have_text(str(len(BLACK_WINS) - 1))
+    expect(watcher.locator(".gomoku .cell.win")).to_have_count(0)
+    expect(cell(watcher, 4, 0)).not_to_have_class(re.compile(r"\bb\b"))

@@ -1,0 +1,86 @@
+"""Gomoku on two real daphne processes sharing Redis and PostgreSQL."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from websockets.asyncio.client import connect
+
+from realtime.game import service
+from realtime.models import Game, Move
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+ROUNDS = 5
+
+
+async def open_game(server, game_id, session_key):
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
+    socket = await connect(
+        f"{server.ws_url}/ws/game/{game_id}/",
+        origin=server.origin,
+        additional_headers={"Cookie": cookie},
+    )
+    await until(socket, lambda f: f["type"] == "game.snapshot")
+    return socket
+
+
+async def until(socket, done, seen=None):
+    """Read frames until ``done(frame)``; every frame read is added to ``seen``."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        if seen is not None:
+            seen.append(frame)
+        if done(frame):
+            return frame
+
+
+async def test_same_turn_moves_from_two_processes_exactly_one_is_played(
+    daphne, make_user, session_for
+):
+    """Black's two tabs, on two daphne processes, move at once: one move per turn."""
+    a, b = daphne(), daphne()
+    ann = await sync_to_async(make_user)("ann")
+    bob = await sync_to_async(make_user)("bob")
+    game = await sync_to_async(service.create_game)(ann)
+    await sync_to_async(service.join)(game.pk, bob)
+    ann_key = await sync_to_async(session_for)(ann)
+    bob_key = await sync_to_async(session_for)(bob)
+    tab_a = await open_game(a, game.pk, ann_key)
+    tab_b = await open_game(b, game.pk, ann_key)
+    white = await open_game(b, game.pk, bob_key)
+    refusals = []
+
+    seq = 1
+    for turn in range(ROUNDS):
+        x = 2 * turn
+        await asyncio.gather(
+            tab_a.send(json.dumps({"type": "game.move", "x": x, "y": 3, "seq": seq})),
+            tab_b.send(json.dumps({"type": "game.move", "x": x, "y": 11, "seq": seq})),
+        )
+        seq += 1
+        played = []
+        for tab in (tab_a, tab_b):
+            # A pong comes after the socket's move was refereed: its refusal, if
+            # any, is read by then. Its copy of the accepted move may come later.
+            await tab.send(json.dumps({"type": "ping"}))
+            seen = []
+            await until(tab, lambda f: f["type"] == "pong", seen)
+            moves = [f for f in seen if f["type"] == "game.move"]
+            if not moves:
+                moves = [await until(tab, lambda f: f["type"] == "game.move", seen)]
+            played.append((moves[0]["seq"], moves[0]["x"], moves[0]["y"]))
+            refusals += [f["reason"] for f in seen if f["type"] == "error"]
+        assert played[0] == played[1] and played[0][0] == seq  # one move, seen by both
+        await white.send(json.dumps({"type": "game.move", "x": x + 1, "y": 7}))
+        seq += 1
+        for socket in (tab_a, tab_b, white):
+            await until(socket, lambda f, s=seq: f.get("seq") == s)
+
+    assert len(refusals) == ROUNDS
+    assert set(refusals) <= {"stale", "not_your_turn"}
+    assert await sync_to_async(Move.objects.filter(game=game).count)() == 2 * ROUNDS
+    assert (await sync_to_async(Game.objects.get)(pk=game.pk)).seq == 1 + 2 * ROUNDS
+    for socket in (tab_a, tab_b, white):
+        await socket.close()

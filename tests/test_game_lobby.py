@@ -1,0 +1,169 @@
+"""The Gomoku lobby, pages, admin abort and simultaneous moves."""
+
+import threading
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+
+from realtime.game import service
+from realtime.models import Game, Move
+from tests.game_helpers import (  # noqa: F401
+    BLACK_WINS,
+    close_db_threads,
+    game_row,
+    new_game,
+    next_frame,
+)
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_db_threads"),
+]
+
+
+@pytest.fixture
+def players(make_user):
+    return make_user("ann"), make_user("bob")
+
+
+async def test_lobby_lists_games_live_and_creates_one(ws, players):
+    """Open games and games in progress appear, fill and leave the lobby live."""
+    ann, bob = players
+    waiting = await new_game(ann, clock=5)
+    lobby, connected, _ = await ws("/ws/game/lobby/")
+    assert connected
+    snap = await next_frame(lobby, "lobby.snapshot")
+    assert [(g["id"], g["status"], g["clock"]) for g in snap["games"]] == [
+        (waiting.pk, "waiting", 5)
+    ]
+
+    creator, _, _ = await ws("/ws/game/lobby/", user=bob)
+    await next_frame(creator, "lobby.snapshot")
+    await creator.send_json_to({"type": "lobby.create", "clock": 0})
+    frames = [await next_frame(creator, "lobby.created", "lobby.game") for _ in "12"]
+    created = next(f for f in frames if f["type"] == "lobby.created")
+    update = await next_frame(lobby, "lobby.game")
+    assert update["game"]["id"] == created["id"]
+    assert update["game"]["black"]["name"] == "bob"
+
+    await sync_to_async(service.join)(waiting.pk, bob)
+    update = await next_frame(lobby, "lobby.game")
+    assert (update["game"]["id"], update["game"]["status"]) == (waiting.pk, "active")
+    watcher, _, _ = await ws(f"/ws/game/{waiting.pk}/")
+    count = await next_frame(lobby, "lobby.spectators")
+    assert (count["id"], count["count"]) == (waiting.pk, 1)
+    await watcher.disconnect()
+    assert (await next_frame(lobby, "lobby.spectators"))["count"] == 0
+
+    await sync_to_async(service.resign)(waiting.pk, ann)
+    update = await next_frame(lobby, "lobby.game")
+    assert update["game"]["status"] == "finished"
+    for socket in (lobby, creator):
+        await socket.disconnect()
+
+
+async def test_lobby_refuses_anonymous_creation_and_lists_players_online(ws, players):
+    """A visitor cannot create a game; logged-in visitors are listed online."""
+    ann, _ = players
+    anonymous, _, _ = await ws("/ws/game/lobby/")
+    await next_frame(anonymous, "lobby.snapshot")
+    await anonymous.send_json_to({"type": "lobby.create"})
+    refused = await next_frame(anonymous, "error")
+    assert (refused["code"], refused["reason"]) == ("unauthenticated", "login_required")
+    await anonymous.send_json_to({"type": "lobby.create", "clock": 999})
+    assert (await next_frame(anonymous, "error"))["code"] == "invalid"
+    assert await sync_to_async(Game.objects.count)() == 0
+
+    member, _, _ = await ws("/ws/game/lobby/", user=ann)
+    online = await next_frame(anonymous, "lobby.players")
+    assert [p["name"] for p in online["players"]] == ["ann"]
+    assert [p["name"] for p in (await next_frame(member, "lobby.snapshot"))["players"]]
+    await member.disconnect()
+    assert (await next_frame(anonymous, "lobby.players"))["players"] == []
+    await anonymous.disconnect()
+
+
+def test_two_moves_at_once_for_one_turn_one_is_played(players):
+    """Two threads move for black at the same instant: exactly one move is kept."""
+    ann, bob = players
+    game = service.create_game(ann)
+    service.join(game.pk, bob)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def move(x):
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            outcomes.append(service.play(game.pk, ann, x, 7))
+        except service.GameError as exc:
+            outcomes.append(exc.reason)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move, args=(x,)) for x in (3, 11)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [2, "not_your_turn"]
+    assert Move.objects.filter(game=game).count() == 1
+    assert Game.objects.get(pk=game.pk).seq == 2
+
+
+async def test_admin_abort_tells_the_players_why_and_closes_with_4010(
+    ws, players, make_user
+):
+    """A moderator aborts a game: players get game.over "aborted", then close 4010."""
+    ann, bob = players
+    game = await new_game(ann, bob)
+    black, _, _ = await ws(f"/ws/game/{game.pk}/", user=ann)
+    await next_frame(black, "game.snapshot")
+    admin = await sync_to_async(make_user)("mod", is_staff=True, is_superuser=True)
+
+    def abort():
+        client = Client()
+        client.force_login(admin)
+        return client.post(
+            "/admin/realtime/game/",
+            {"action": "abort_games", "_selected_action": [game.pk]},
+        )
+
+    response = await sync_to_async(abort)()
+    assert response.status_code == 302
+    over = await next_frame(black, "game.over")
+    assert (over["status"], over["reason"]) == ("aborted", "aborted")
+    assert over["note"] == "Aborted by a moderator."
+    closed = await black.receive_output(timeout=5)
+    while closed["type"] != "websocket.close":
+        closed = await black.receive_output(timeout=5)
+    assert closed["code"] == 4010
+    row = await game_row(game.pk)
+    assert (row.status, row.winner_id) == ("aborted", None)
+    assert await sync_to_async(service.record)(ann) == {
+        "wins": 0,
+        "losses": 0,
+        "draws": 0,
+    }
+
+
+def test_pages_lobby_board_replay_and_record(client, players):
+    """The lobby, a board, a finished game's replay and a player's record render."""
+    ann, bob = players
+    game = service.create_game(ann)
+    service.join(game.pk, bob)
+    assert client.get("/game/").status_code == 200
+    assert client.get(f"/game/{game.pk}/").status_code == 200
+    assert client.get(f"/game/{game.pk}/replay/").status_code == 404  # not over yet
+    for number, (x, y) in enumerate(BLACK_WINS):
+        service.play(game.pk, ann if number % 2 == 0 else bob, x, y)
+    page = client.get(f"/game/{game.pk}/replay/")
+    assert page.status_code == 200
+    assert page.context["replay"]["moves"][:2] == [[0, 0, "b"], [0, 1, "w"]]
+    assert page.context["replay"]["line"] == [[x, 0] for x in range(5)]
+    record = client.get("/game/players/ann/")
+    assert record.context["record"] == {"wins": 1, "losses": 0, "draws": 0}
+    assert "1 wins, 0 losses, 0 draws" in record.content.decode()
+    assert client.get("/game/999999/").status_code == 404
