@@ -13,6 +13,7 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from realtime import fanout
@@ -305,11 +306,10 @@ def delete_message(message_id: int, user=None, moderator: bool = False) -> bool:
 def _signal_posted(message: Message, room: Room) -> None:
     names = mentions(message.text)
     if names:
-        known = set(
-            get_user_model()
-            .objects.filter(username__in=names)
-            .values_list("username", flat=True)
-        )
+        users = get_user_model().objects.filter(username__in=names)
+        if not room.is_public:  # a mention must not carry private text outside
+            users = users.filter(Q(is_staff=True) | Q(chat_rooms=room))
+        known = set(users.values_list("username", flat=True))
         names = [n for n in names if n in known]
     results = message_posted.send_robust(
         sender=Message,

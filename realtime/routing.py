@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from realtime.consumers import chat, echo, game, notifications, quotes, scores, site
+from realtime.consumers.missing import NoSuchEndpoint
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),
@@ -16,4 +17,5 @@ websocket_urlpatterns = [
     path("ws/chat/<slug:slug>/", chat.ChatSocket.as_asgi()),
     path("ws/game/lobby/", game.LobbySocket.as_asgi()),
     path("ws/game/<int:game_id>/", game.GameSocket.as_asgi()),
+    re_path(r"", NoSuchEndpoint.as_asgi()),  # last: anything else is 4004
 ]

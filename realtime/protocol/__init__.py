@@ -8,6 +8,7 @@ against them by tests/test_protocol_docs.py.
 
 import json
 import math
+import re
 from enum import IntEnum, StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
@@ -87,6 +88,26 @@ def _depth(value: Any, level: int = 0) -> int:
     return level
 
 
+# PostgreSQL text cannot hold NUL, and a lone surrogate (a legal JSON escape,
+# "\ud800") cannot be encoded as UTF-8 for the database, Redis or the wire.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value: Any, level: int = 0) -> bool:
+    """True if a string anywhere in ``value`` (keys too) has NUL or a lone surrogate."""
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if level > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return any(
+            _unstorable(k) or _unstorable(v, level + 1) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_unstorable(v, level + 1) for v in value)
+    return False
+
+
 def _no_constants(name: str):
     raise ValueError(f"{name} is not JSON")
 
@@ -101,6 +122,10 @@ def decode_frame(text: str) -> dict[str, Any]:
         raise ProtocolError(ErrorCode.BAD_FRAME, "A frame must be a JSON object.")
     if _depth(frame) > MAX_DEPTH:
         raise ProtocolError(ErrorCode.BAD_FRAME, "The frame is nested too deeply.")
+    if _unstorable(frame):
+        raise ProtocolError(
+            ErrorCode.INVALID, "Text may not contain NUL or unpaired surrogates."
+        )
     kind = frame.get("type")
     if not isinstance(kind, str) or not kind:
         raise ProtocolError(ErrorCode.BAD_FRAME, 'A frame needs a string "type".')

@@ -221,6 +221,8 @@ def history_request(frame: dict) -> tuple[int, int]:
 
 def room_text(text: str, max_length: int) -> str:
     """A message text checked against the room's limit (already stripped)."""
+    if "\x00" in text:  # the plain-text subprotocol and uploads skip decode_frame
+        raise ProtocolError(ErrorCode.INVALID, "A message may not contain NUL.")
     if len(text) > max_length:
         raise ProtocolError(
             ErrorCode.TOO_BIG,

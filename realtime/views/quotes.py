@@ -100,7 +100,7 @@ def watchlist(request):
         try:
             symbols = json.loads(request.body)["symbols"]
             if not isinstance(symbols, list) or not all(
-                isinstance(s, str) for s in symbols
+                isinstance(s, str) and "\x00" not in s for s in symbols
             ):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
