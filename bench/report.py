@@ -1,0 +1,349 @@
+"""What the run prints and writes: machine facts, tables, target ratios, a chart."""
+
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+
+TARGET_VS_STOCK = 5.0
+TARGET_VS_CEILING = 0.8
+PACKAGES = [
+    "django",
+    "channels",
+    "daphne",
+    "channels-redis",
+    "twisted",
+    "autobahn",
+    "redis",
+    "websockets",
+    "picows",
+    "hdrhistogram",
+]
+
+
+def machine(redis_url: str) -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        mem_kb = 0
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": round(mem_kb / 2**20, 1),
+        "kernel": platform.release(),
+        "python": sys.version.split()[0],
+        "packages": versions,
+        "redis_server": _redis_version(redis_url),
+    }
+
+
+def _redis_version(url: str) -> str | None:
+    try:
+        import redis
+
+        return redis.Redis.from_url(url).info("server")["redis_version"]
+    except Exception:
+        return None
+
+
+async def forget_redis_keys(url: str, prefix: str) -> None:
+    """Delete the run's channel-layer keys (groups would otherwise live a day)."""
+    try:
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(url)
+        async for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            await client.delete(key)
+        await client.aclose()
+    except Exception as exc:
+        print(f"Could not clean Redis keys {prefix}*: {exc}")
+
+
+def _best(result) -> float | None:
+    if not isinstance(result, dict) or "steps" not in result:
+        return None
+    return (result.get("best") or {}).get("deliveries_per_s", 0)
+
+
+def _ratio(a, b):
+    if a is None or b is None:
+        return None
+    return round(a / b, 2) if b else None
+
+
+def targets(results: dict) -> dict:
+    """The issue's targets as ratios from this run, each with pass/fail."""
+    scenarios = results["scenarios"]
+    fan = scenarios.get("fanout", {})
+    out = {}
+    for layer in ("memory", "redis"):
+        duplex = _best(fan.get(f"duplex-{layer}"))
+        stock = _best(fan.get(f"stock-{layer}"))
+        ceiling = _best(fan.get("websockets"))
+        vs_stock = _ratio(duplex, stock)
+        vs_ceiling = _ratio(duplex, ceiling)
+        out[f"fanout_{layer}_vs_stock"] = {
+            "ratio": vs_stock,
+            "target": TARGET_VS_STOCK,
+            "met": vs_stock is not None and vs_stock >= TARGET_VS_STOCK,
+        }
+        out[f"fanout_{layer}_vs_websockets"] = {
+            "ratio": vs_ceiling,
+            "target": TARGET_VS_CEILING,
+            "met": vs_ceiling is not None and vs_ceiling >= TARGET_VS_CEILING,
+        }
+    storm = scenarios.get("storm", {}).get("duplex-redis", {})
+    out["storm_handshake_failures"] = {
+        "value": storm.get("failures"),
+        "target": 0,
+        "met": storm.get("failures") == 0,
+    }
+    losses = 0
+    for name in ("fanout", "quotes", "scaleout"):
+        for server, result in scenarios.get(name, {}).items():
+            if server.startswith("duplex") and isinstance(result, dict):
+                losses += result.get("losses_below_saturation", 0) or 0
+    out["duplex_losses_below_saturation"] = {
+        "value": losses,
+        "target": 0,
+        "met": losses == 0,
+    }
+    return out
+
+
+def _fmt(value, digits=1):
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(title: str, header: list[str], rows: list[list]) -> str:
+    cells = [header] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [f"\n{title}"]
+    for n, row in enumerate(cells):
+        lines.append(
+            "  ".join(
+                c.rjust(w) if i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=False))
+            )
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _stepped_rows(block: dict) -> list[list]:
+    rows = []
+    for server, result in block.items():
+        if "error" in result:
+            rows.append([server, "error: " + result["error"][:60]] + [None] * 7)
+            continue
+        best = result.get("best") or {}
+        steps = result["steps"]
+        last = steps[-1] if steps else {}
+        rows.append(
+            [
+                server,
+                best.get("deliveries_per_s"),
+                best.get("p50_ms"),
+                best.get("p99_ms"),
+                best.get("max_ms"),
+                result.get("losses_below_saturation"),
+                result.get("stopped_by"),
+                last.get("deliveries_per_s"),
+                last.get("p99_ms"),
+            ]
+        )
+    return rows
+
+
+STEPPED_HEADER = [
+    "server",
+    "deliveries/s",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "lost",
+    "stopped by",
+    "next step/s",
+    "next p99",
+]
+
+
+def tables(results: dict) -> str:
+    s = results["scenarios"]
+    parts = []
+    for name, title in [
+        ("fanout", "Fan-out: 1 publisher -> 1 topic, highest step with p99 <= 250 ms"),
+        ("quotes", "Quotes-like: 200 topics x 5 per subscriber, keyed events"),
+        ("scaleout", "Scale-out: fan-out over 2 daphne processes sharing Redis"),
+    ]:
+        if name in s:
+            parts.append(_table(title, STEPPED_HEADER, _stepped_rows(s[name])))
+    if "echo" in s:
+        rows = []
+        for server, result in s["echo"].items():
+            if "error" in result:
+                rows.append([server, "error", None, None, None, None])
+                continue
+            for run in result.values():
+                rows.append(
+                    [
+                        server,
+                        run["connections"],
+                        run["messages_per_s"],
+                        run["p50_ms"],
+                        run["p99_ms"],
+                        run["max_ms"],
+                    ]
+                )
+        parts.append(
+            _table(
+                "Echo: closed-loop round trips",
+                ["server", "conns", "msg/s", "p50 ms", "p99 ms", "max ms"],
+                rows,
+            )
+        )
+    if "storm" in s:
+        rows = []
+        for server, r in s["storm"].items():
+            if "error" in r:
+                rows.append([server, "error", None, None, None, None, None])
+                continue
+            rows.append(
+                [
+                    server,
+                    r["opened"],
+                    r["connections_per_s"],
+                    r["handshake"]["p50_ms"],
+                    r["handshake"]["p99_ms"],
+                    r["failures"],
+                    r["server_log_too_many_connections"],
+                ]
+            )
+        parts.append(
+            _table(
+                "Connect storm: sockets joining 5 of 200 topics, bounded in flight",
+                [
+                    "server",
+                    "opened",
+                    "conn/s",
+                    "hs p50 ms",
+                    "hs p99 ms",
+                    "failures",
+                    "'Too many connections'",
+                ],
+                rows,
+            )
+        )
+    if "idle" in s:
+        rows = []
+        for server, r in s["idle"].items():
+            if "error" in r:
+                rows.append([server, "error", None, None, None])
+                continue
+            rows.append(
+                [
+                    server,
+                    r["connections"],
+                    r["rss_after_mb"],
+                    r["kib_per_connection"],
+                    r["idle_cpu_percent"],
+                ]
+            )
+        parts.append(
+            _table(
+                "Idle connections",
+                ["server", "conns", "RSS MiB", "KiB/conn", "idle CPU %"],
+                rows,
+            )
+        )
+    rows = []
+    for name, t in results.get("targets", {}).items():
+        value = t.get("ratio", t.get("value"))
+        rows.append([name, value, t["target"], "met" if t["met"] else "MISSED"])
+    parts.append(_table("Targets", ["target", "value", "goal", ""], rows))
+    return "\n".join(parts)
+
+
+def chart(results: dict, path: Path) -> None:
+    """Bars of sustained deliveries/s, and p99 against offered load per step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = results["scenarios"]
+    fig, (bars, lines) = plt.subplots(1, 2, figsize=(12, 4.5))
+    names = [
+        "duplex-memory",
+        "duplex-redis",
+        "stock-memory",
+        "stock-redis",
+        "websockets",
+    ]
+    colors = {
+        "duplex-memory": "#1f77b4",
+        "duplex-redis": "#6baed6",
+        "stock-memory": "#d62728",
+        "stock-redis": "#ff9896",
+        "websockets": "#2ca02c",
+    }
+    groups = [g for g in ("fanout", "quotes", "scaleout") if g in s]
+    width = 0.8 / len(names)
+    for i, name in enumerate(names):
+        values = [_best(s[g].get(name)) or 0 for g in groups]
+        xs = [g + (i - len(names) / 2 + 0.5) * width for g in range(len(groups))]
+        bars.bar(xs, values, width, label=name, color=colors[name])
+    bars.set_xticks(range(len(groups)), groups)
+    bars.set_ylabel("deliveries/s at p99 <= 250 ms, no loss")
+    bars.set_title("Sustained fan-out (higher is better)")
+    bars.legend(fontsize=8)
+    for name in names:
+        result = s.get("fanout", {}).get(name)
+        if not isinstance(result, dict) or "steps" not in result:
+            continue
+        points = [
+            (st["deliveries_per_s"], st["p99_ms"])
+            for st in result["steps"]
+            if st["p99_ms"] is not None
+        ]
+        if points:
+            lines.plot(
+                *zip(*points, strict=False), marker="o", label=name, color=colors[name]
+            )
+    lines.axhline(250, color="grey", linestyle="--", linewidth=1)
+    lines.set_xscale("log")
+    lines.set_yscale("log")
+    lines.set_xlabel("deliveries/s (1 topic)")
+    lines.set_ylabel("p99 latency, ms")
+    lines.set_title("Fan-out latency as the rate steps up")
+    lines.legend(fontsize=8)
+    fig.suptitle(
+        f"Duplex bench ({results['mode']}, {results['machine']['nproc']} cores, "
+        f"{results['started'][:10]})"
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
