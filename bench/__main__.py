@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -36,10 +37,13 @@ async def run_one(scenario: str, server_name: str, load, args, prefix, log_dir):
         Server(SPECS[server_name], args.redis_url, prefix, log_dir)
         for _ in range(processes)
     ]
+    load_before = round(os.getloadavg()[0], 2)
     try:
         for server in servers:
             server.start()
-        return await asyncio.wait_for(function(servers, load), timeout=240)
+        result = await asyncio.wait_for(function(servers, load), timeout=300)
+        result["loadavg_before"] = load_before
+        return result
     except Exception as exc:
         traceback.print_exc()
         return {"error": f"{type(exc).__name__}: {exc}"}

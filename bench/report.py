@@ -156,7 +156,7 @@ def _stepped_rows(block: dict) -> list[list]:
     rows = []
     for server, result in block.items():
         if "error" in result:
-            rows.append([server, "error: " + result["error"][:60]] + [None] * 7)
+            rows.append([server, "error: " + result["error"][:60]] + [None] * 8)
             continue
         best = result.get("best") or {}
         steps = result["steps"]
@@ -169,6 +169,7 @@ def _stepped_rows(block: dict) -> list[list]:
                 best.get("p99_ms"),
                 best.get("max_ms"),
                 result.get("losses_below_saturation"),
+                best.get("server_us_per_delivery"),
                 result.get("stopped_by"),
                 last.get("deliveries_per_s"),
                 last.get("p99_ms"),
@@ -184,6 +185,7 @@ STEPPED_HEADER = [
     "p99 ms",
     "max ms",
     "lost",
+    "server us/msg",
     "stopped by",
     "next step/s",
     "next p99",
