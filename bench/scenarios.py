@@ -148,18 +148,29 @@ class Stepper:
         ]
         return {"connect_s": round(connect_s, 2), "connect_retries": refused}
 
-    async def warm_up(self, seconds: float = 30.0) -> None:
-        """Publish to every topic until each subscriber has heard all of its topics."""
+    async def warm_up(self, seconds: float = 60.0) -> None:
+        """Publish a round to every topic until each subscriber has heard all of
+        its topics; rounds wait for the previous one, so no backlog is left."""
         self.tally.reset(0)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             for topic in self.topics:
                 self.publisher.publish(topic, 0, self.mode)
-            await asyncio.sleep(0.2)
+            await self._quiet()
             if all(lst.topics <= lst.last.keys() for lst in self.subscribers):
-                await asyncio.sleep(0.3)  # let the rest of the warm-up drain
                 return
         raise RuntimeError("subscribers did not all receive the warm-up")
+
+    async def _quiet(self, gap: float = 0.3, limit: float = 10.0) -> None:
+        """Wait until no message has arrived for ``gap`` seconds."""
+        started = time.monotonic()
+        seen = -1
+        while time.monotonic() - started < limit:
+            total = sum(lst.seen for lst in self.subscribers)
+            if total == seen:
+                return
+            seen = total
+            await asyncio.sleep(gap)
 
     async def step(self, number: int, rate: float, seconds: float) -> dict:
         tally = self.tally

@@ -34,6 +34,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from realtime import layersend
 from realtime.protocol import encode
 from realtime.transport import SCOPE_KEY, prepare
 
@@ -95,13 +96,13 @@ def _layer_message(topic: str, event: Event, key, control: bool) -> dict:
 async def apublish(topic: str, event: Event, *, key=None) -> None:
     """Send ``event`` to every socket following ``topic``, in every process."""
     message = _layer_message(topic, event, key, control=False)
-    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
+    await layersend.group_send(get_channel_layer(), GROUP_PREFIX + topic, message)
 
 
 async def apublish_control(topic: str, event: Event) -> None:
     """Hand ``event`` to the ``on_control`` hook of every subscriber of ``topic``."""
     message = _layer_message(topic, event, None, control=True)
-    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
+    await layersend.group_send(get_channel_layer(), GROUP_PREFIX + topic, message)
 
 
 def publish(topic: str, event: Event, *, key=None) -> None:
