@@ -208,7 +208,7 @@ def tables(results: dict) -> str:
             if "error" in result:
                 rows.append([server, "error", None, None, None, None])
                 continue
-            for run in result.values():
+            for run in result["runs"].values():
                 rows.append(
                     [
                         server,

@@ -287,8 +287,8 @@ async def _echo_loop(transport, listener, payload, deadline, rtts) -> None:
 async def echo(servers: list[Server], load: Load) -> dict:
     """Closed-loop round trips on 1 and on many connections at once."""
     server = servers[0]
-    results = {}
     payload = b'{"type":"bench.echo","pad":"0123456789abcdef"}'
+    runs = {}
     for count in load.echo_connections:
         pool = Connections(server.url, server.origin)
         await pool.open_many([server.spec.echo] * count, Echoer)
@@ -305,13 +305,13 @@ async def echo(servers: list[Server], load: Load) -> dict:
             )
         )
         elapsed = time.monotonic() - started
-        results[str(count)] = {
+        runs[str(count)] = {
             "connections": count,
             "messages_per_s": round(len(rtts) / elapsed),
             **summary(rtts),
         }
         await pool.close_all()
-    return results
+    return {"runs": runs}
 
 
 async def storm(servers: list[Server], load: Load) -> dict:
