@@ -80,6 +80,16 @@ def _best(result) -> float | None:
     return (result.get("best") or {}).get("deliveries_per_s", 0)
 
 
+def _throughput(result) -> float | None:
+    """The most a server delivered per second in any step, however late (loss-free
+    steps if there are any). Generous to a server that never held the latency
+    limit: the stock peer is judged by its throughput, Duplex by what it holds."""
+    if not isinstance(result, dict) or not result.get("steps"):
+        return None
+    steps = [s for s in result["steps"] if not s["lost"]] or result["steps"]
+    return max(s["deliveries_per_s"] for s in steps)
+
+
 def _ratio(a, b):
     if a is None or b is None:
         return None
@@ -93,12 +103,13 @@ def targets(results: dict) -> dict:
     out = {}
     for layer in ("memory", "redis"):
         duplex = _best(fan.get(f"duplex-{layer}"))
-        stock = _best(fan.get(f"stock-{layer}"))
+        stock = _throughput(fan.get(f"stock-{layer}"))
         ceiling = _best(fan.get("websockets"))
         vs_stock = _ratio(duplex, stock)
         vs_ceiling = _ratio(duplex, ceiling)
         out[f"fanout_{layer}_vs_stock"] = {
             "ratio": vs_stock,
+            "stock_throughput": stock,
             "target": TARGET_VS_STOCK,
             "met": vs_stock is not None and vs_stock >= TARGET_VS_STOCK,
         }
@@ -156,7 +167,7 @@ def _stepped_rows(block: dict) -> list[list]:
     rows = []
     for server, result in block.items():
         if "error" in result:
-            rows.append([server, "error: " + result["error"][:60]] + [None] * 8)
+            rows.append([server, "error: " + result["error"][:60]] + [None] * 9)
             continue
         best = result.get("best") or {}
         steps = result["steps"]
@@ -165,6 +176,7 @@ def _stepped_rows(block: dict) -> list[list]:
             [
                 server,
                 best.get("deliveries_per_s"),
+                _throughput(result),
                 best.get("p50_ms"),
                 best.get("p99_ms"),
                 best.get("max_ms"),
@@ -180,7 +192,8 @@ def _stepped_rows(block: dict) -> list[list]:
 
 STEPPED_HEADER = [
     "server",
-    "deliveries/s",
+    "held/s",
+    "peak/s",
     "p50 ms",
     "p99 ms",
     "max ms",
@@ -196,7 +209,11 @@ def tables(results: dict) -> str:
     s = results["scenarios"]
     parts = []
     for name, title in [
-        ("fanout", "Fan-out: 1 publisher -> 1 topic, highest step with p99 <= 250 ms"),
+        (
+            "fanout",
+            "Fan-out, 1 topic. held/s: highest rate with p99 <= 250 ms and no loss;"
+            " peak/s: most delivered in any step, however late",
+        ),
         ("quotes", "Quotes-like: 200 topics x 5 per subscriber, keyed events"),
         ("scaleout", "Scale-out: fan-out over 2 daphne processes sharing Redis"),
     ]:
