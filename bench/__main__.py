@@ -13,7 +13,15 @@ from pathlib import Path
 
 from bench import report
 from bench.scenarios import FULL, SCENARIOS, SMOKE
-from bench.servers import ROOT, SPECS, Server, can_pin, pin_client, raise_fd_limit
+from bench.servers import (
+    ROOT,
+    SPECS,
+    Server,
+    can_pin,
+    no_pinning,
+    pin_client,
+    raise_fd_limit,
+)
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -25,6 +33,9 @@ def parse_args(argv):
     parser.add_argument("--servers", help="comma-separated servers (default: all)")
     parser.add_argument("--out", type=Path, help="JSON file to write")
     parser.add_argument("--chart", type=Path, help="chart image to write")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the scheduler place everything"
+    )
     parser.add_argument(
         "--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for the layer"
     )
@@ -56,6 +67,8 @@ async def main(argv) -> int:
     args = parse_args(argv)
     load = SMOKE if args.smoke else FULL
     fd_limit = raise_fd_limit()
+    if args.no_pin:
+        no_pinning()
     pin_client()
     scenarios = args.only.split(",") if args.only else list(SCENARIOS)
     wanted = set(args.servers.split(",")) if args.servers else None
@@ -96,6 +109,9 @@ async def main(argv) -> int:
     out.write_text(json.dumps(results, indent=1))
     chart = args.chart or out.with_suffix(".png")
     report.chart(results, chart)
+    out.with_suffix(".md").write_text(
+        report.run_facts(results) + "\n" + report.tables(results, md=True) + "\n"
+    )
     print(report.tables(results))
     print(f"\nJSON: {out}\nChart: {chart}\nTotal: {results['seconds']}s")
     return 0

@@ -147,8 +147,13 @@ def _fmt(value, digits=1):
     return str(value)
 
 
-def _table(title: str, header: list[str], rows: list[list]) -> str:
+def _table(title: str, header: list[str], rows: list[list], md: bool = False) -> str:
     cells = [header] + [[_fmt(c) for c in row] for row in rows]
+    if md:
+        lines = [f"\n**{title}**\n", "| " + " | ".join(header) + " |"]
+        lines.append("|" + "|".join([":--"] + ["--:"] * (len(header) - 1)) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
+        return "\n".join(lines)
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = [f"\n{title}"]
     for n, row in enumerate(cells):
@@ -200,12 +205,41 @@ STEPPED_HEADER = [
     "lost",
     "server us/msg",
     "stopped by",
-    "next step/s",
-    "next p99",
+    "last step/s",
+    "last p99",
 ]
 
 
-def tables(results: dict) -> str:
+def run_facts(results: dict) -> str:
+    """Where and how the run happened, including how busy the machine was."""
+    m = results["machine"]
+    others = [
+        step["other_cpu"]
+        for block in results["scenarios"].values()
+        for result in block.values()
+        if isinstance(result, dict)
+        for step in result.get("steps", ())
+    ]
+    busy = f"{sum(others) / len(others):.2f}" if others else "-"
+    packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
+    return "\n".join(
+        [
+            f"- Run: `{results['mode']}`, {results['started']}, "
+            f"{results['seconds']} s, server pinned to CPU "
+            f"{results['setup']['server_cpus']}, client to "
+            f"{results['setup']['client_cpus']}, fd limit "
+            f"{results['setup']['fd_limit']}",
+            f"- Machine: {m['nproc']} x {m['cpu']}, {m['ram_gib']} GiB RAM, "
+            f"Linux {m['kernel']}, Python {m['python']}, Redis {m['redis_server']}",
+            f"- Packages: {packages}",
+            f"- Other processes on the machine used {busy} cores on average during "
+            "the stepped scenarios (of 2).",
+        ]
+    )
+
+
+def tables(results: dict, md: bool = False) -> str:
+    """Every scenario's table: plain text for the terminal, or Markdown."""
     s = results["scenarios"]
     parts = []
     for name, title in [
@@ -218,7 +252,7 @@ def tables(results: dict) -> str:
         ("scaleout", "Scale-out: fan-out over 2 daphne processes sharing Redis"),
     ]:
         if name in s:
-            parts.append(_table(title, STEPPED_HEADER, _stepped_rows(s[name])))
+            parts.append(_table(title, STEPPED_HEADER, _stepped_rows(s[name]), md))
     if "echo" in s:
         rows = []
         for server, result in s["echo"].items():
@@ -241,6 +275,7 @@ def tables(results: dict) -> str:
                 "Echo: closed-loop round trips",
                 ["server", "conns", "msg/s", "p50 ms", "p99 ms", "max ms"],
                 rows,
+                md,
             )
         )
     if "storm" in s:
@@ -273,6 +308,7 @@ def tables(results: dict) -> str:
                     "'Too many connections'",
                 ],
                 rows,
+                md,
             )
         )
     if "idle" in s:
@@ -295,13 +331,14 @@ def tables(results: dict) -> str:
                 "Idle connections",
                 ["server", "conns", "RSS MiB", "KiB/conn", "idle CPU %"],
                 rows,
+                md,
             )
         )
     rows = []
     for name, t in results.get("targets", {}).items():
         value = t.get("ratio", t.get("value"))
         rows.append([name, value, t["target"], "met" if t["met"] else "MISSED"])
-    parts.append(_table("Targets", ["target", "value", "goal", ""], rows))
+    parts.append(_table("Targets", ["target", "value", "goal", "result"], rows, md))
     return "\n".join(parts)
 
 

@@ -16,8 +16,17 @@ SERVER_CPUS = {0}
 CLIENT_CPUS = {1}
 
 
+# Decided once, before this process pins itself to the client's core.
+PINNING = hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
+
+
 def can_pin() -> bool:
-    return hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
+    return PINNING
+
+
+def no_pinning() -> None:
+    global PINNING
+    PINNING = False
 
 
 def raise_fd_limit() -> int:
