@@ -13,6 +13,7 @@ from django.urls import path
 
 from bench.consumers import (
     DuplexPublisher,
+    EchoWithoutHop,
     DuplexSubscriber,
     StockPublisher,
     StockSubscriber,
@@ -25,6 +26,7 @@ bench_urlpatterns = [
     path("bench/duplex/pub/", DuplexPublisher.as_asgi()),
     path("bench/stock/sub/", StockSubscriber.as_asgi()),
     path("bench/stock/pub/", StockPublisher.as_asgi()),
+    path("bench/echo/", EchoWithoutHop.as_asgi()),
 ]
 
 application = DaphneSocketMiddleware(

@@ -13,6 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from realtime import fanout
 from realtime.consumers.base import JsonSocket
+from realtime.consumers.echo import EchoConsumer
 
 
 class NoDatabase:
@@ -77,3 +78,7 @@ class StockPublisher(NoDatabase, AsyncWebsocketConsumer):
         await self.channel_layer.group_send(
             topic, {"type": "bench.tick", "text": payload}
         )
+
+
+class EchoWithoutHop(NoDatabase, EchoConsumer):
+    """Duplex's echo minus the per-message database hop: what that hop costs."""
