@@ -12,7 +12,7 @@ import time
 from collections import Counter
 
 from hdrh.histogram import HdrHistogram
-from picows import WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, ws_connect
 from picows.common import WSHandshakeError
 
 HIGHEST_US = 120_000_000  # two minutes, in microseconds
@@ -167,7 +167,7 @@ class Connections:
     async def close_all(self) -> None:
         for transport in self.transports:
             if not transport.is_disconnected:
-                transport.send_close()
+                transport.send_close(WSCloseCode.OK)
                 transport.disconnect()
         self.transports.clear()
         self.listeners.clear()

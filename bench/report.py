@@ -374,7 +374,8 @@ def chart(results: dict, path: Path) -> None:
     bars.set_xticks(range(len(groups)), groups)
     bars.set_ylabel("deliveries/s at p99 <= 250 ms, no loss")
     bars.set_title("Sustained fan-out (higher is better)")
-    bars.legend(fontsize=8)
+    bars.legend(fontsize=8, loc="upper right", ncol=2)
+    bars.set_ylim(top=bars.get_ylim()[1] * 1.3)  # room for the legend
     for name in names:
         result = s.get("fanout", {}).get(name)
         if not isinstance(result, dict) or "steps" not in result:
@@ -385,6 +386,7 @@ def chart(results: dict, path: Path) -> None:
             if st["p99_ms"] is not None
         ]
         if points:
+            points.sort()  # bisection steps come after the climb: plot by rate
             lines.plot(
                 *zip(*points, strict=False), marker="o", label=name, color=colors[name]
             )

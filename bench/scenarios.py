@@ -377,6 +377,7 @@ async def idle(servers: list[Server], load: Load) -> dict:
     return {
         "connections": opened,
         "failures": sum(pool.failures.values()),
+        "failure_kinds": dict(pool.failures),
         "rss_before_mb": round(before / 2**20, 1),
         "rss_after_mb": round(after / 2**20, 1),
         "kib_per_connection": round((after - before) / max(opened, 1) / 1024, 1),
