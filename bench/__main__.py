@@ -11,6 +11,7 @@ import traceback
 import uuid
 from pathlib import Path
 
+from bench import chart as charts
 from bench import report
 from bench.scenarios import FULL, SCENARIOS, SMOKE
 from bench.servers import (
@@ -108,7 +109,7 @@ async def main(argv) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
     chart = args.chart or out.with_suffix(".png")
-    report.chart(results, chart)
+    charts.chart(results, chart)
     out.with_suffix(".md").write_text(
         report.run_facts(results) + "\n" + report.tables(results, md=True) + "\n"
     )

@@ -74,7 +74,7 @@ async def forget_redis_keys(url: str, prefix: str) -> None:
         print(f"Could not clean Redis keys {prefix}*: {exc}")
 
 
-def _best(result) -> float | None:
+def best_held(result) -> float | None:
     if not isinstance(result, dict) or "steps" not in result:
         return None
     return (result.get("best") or {}).get("deliveries_per_s", 0)
@@ -102,9 +102,9 @@ def targets(results: dict) -> dict:
     fan = scenarios.get("fanout", {})
     out = {}
     for layer in ("memory", "redis"):
-        duplex = _best(fan.get(f"duplex-{layer}"))
+        duplex = best_held(fan.get(f"duplex-{layer}"))
         stock = _throughput(fan.get(f"stock-{layer}"))
-        ceiling = _best(fan.get("websockets"))
+        ceiling = best_held(fan.get("websockets"))
         vs_stock = _ratio(duplex, stock)
         vs_ceiling = _ratio(duplex, ceiling)
         out[f"fanout_{layer}_vs_stock"] = {
@@ -340,68 +340,3 @@ def tables(results: dict, md: bool = False) -> str:
         rows.append([name, value, t["target"], "met" if t["met"] else "MISSED"])
     parts.append(_table("Targets", ["target", "value", "goal", "result"], rows, md))
     return "\n".join(parts)
-
-
-def chart(results: dict, path: Path) -> None:
-    """Bars of sustained deliveries/s, and p99 against offered load per step."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    s = results["scenarios"]
-    fig, (bars, lines) = plt.subplots(1, 2, figsize=(12, 4.5))
-    names = [
-        "duplex-memory",
-        "duplex-redis",
-        "stock-memory",
-        "stock-redis",
-        "websockets",
-    ]
-    colors = {
-        "duplex-memory": "#1f77b4",
-        "duplex-redis": "#6baed6",
-        "stock-memory": "#d62728",
-        "stock-redis": "#ff9896",
-        "websockets": "#2ca02c",
-    }
-    groups = [g for g in ("fanout", "quotes", "scaleout") if g in s]
-    width = 0.8 / len(names)
-    for i, name in enumerate(names):
-        values = [_best(s[g].get(name)) or 0 for g in groups]
-        xs = [g + (i - len(names) / 2 + 0.5) * width for g in range(len(groups))]
-        bars.bar(xs, values, width, label=name, color=colors[name])
-    bars.set_xticks(range(len(groups)), groups)
-    bars.set_ylabel("deliveries/s at p99 <= 250 ms, no loss")
-    bars.set_title("Sustained fan-out (higher is better)")
-    bars.legend(fontsize=8, loc="upper right", ncol=2)
-    bars.set_ylim(top=bars.get_ylim()[1] * 1.3)  # room for the legend
-    for name in names:
-        result = s.get("fanout", {}).get(name)
-        if not isinstance(result, dict) or "steps" not in result:
-            continue
-        points = [
-            (st["deliveries_per_s"], st["p99_ms"])
-            for st in result["steps"]
-            if st["p99_ms"] is not None
-        ]
-        if points:
-            points.sort()  # bisection steps come after the climb: plot by rate
-            lines.plot(
-                *zip(*points, strict=False), marker="o", label=name, color=colors[name]
-            )
-    lines.axhline(250, color="grey", linestyle="--", linewidth=1)
-    lines.set_xscale("log")
-    lines.set_yscale("log")
-    lines.set_xlabel("deliveries/s (1 topic)")
-    lines.set_ylabel("p99 latency, ms")
-    lines.set_title("Fan-out latency as the rate steps up")
-    lines.legend(fontsize=8)
-    fig.suptitle(
-        f"Duplex bench ({results['mode']}, {results['machine']['nproc']} cores, "
-        f"{results['started'][:10]})"
-    )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
