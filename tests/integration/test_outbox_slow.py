@@ -139,12 +139,12 @@ async def test_a_stalled_reader_of_a_reliable_topic_is_replayed_the_gap(server):
     client = StalledClient(server, "/slow/room/")
     async with connect(server.ws_url + "/control/") as control:
         burst = {"type": "burst", "topic": "room", "kind": "seq"}
-        await control.send(json.dumps({**burst, "count": 2000, "size": FRAME_BYTES}))
+        await control.send(json.dumps({**burst, "count": 3000, "size": FRAME_BYTES}))
         held = await stats_when(control, "room", lambda o: o["gaps"] == ["room"])
         assert held["held"] <= MAX_PENDING
         assert held["buffered"] < HIGH_WATER + 2 * FRAME_BYTES
         seqs = []
-        while not seqs or seqs[-1] < 2000:
+        while not seqs or seqs[-1] < 3000:
             seqs.append(await asyncio.to_thread(lambda: client.frame()["seq"]))
     client.close()
-    assert seqs == list(range(1, 2001))
+    assert seqs == list(range(1, 3001))
