@@ -337,6 +337,8 @@ def tables(results: dict, md: bool = False) -> str:
     rows = []
     for name, t in results.get("targets", {}).items():
         value = t.get("ratio", t.get("value"))
+        if isinstance(value, float):
+            value = f"{value:.2f}"  # 0.78 must not print as a passing 0.8
         rows.append([name, value, t["target"], "met" if t["met"] else "MISSED"])
     parts.append(_table("Targets", ["target", "value", "goal", "result"], rows, md))
     return "\n".join(parts)
