@@ -27,6 +27,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -34,6 +35,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from realtime import layersend
 from realtime.protocol import encode
 from realtime.transport import SCOPE_KEY, prepare
 
@@ -47,6 +49,9 @@ MAX_PENDING = 500  # sequenced frames held per topic before falling back to repl
 SEQ_WINDOW = 1024  # out-of-order sequence numbers remembered per stream
 DRAIN_INTERVAL = 0.05
 REJOIN_INTERVAL = 30.0
+# Layer operations (group_add/discard) a hub runs at once: channels-redis'
+# connection pool holds 100 connections, and a connect storm must not take them.
+LAYER_CONCURRENCY = 16
 
 Event = dict[str, Any]
 _background: set[asyncio.Future] = set()
@@ -92,13 +97,13 @@ def _layer_message(topic: str, event: Event, key, control: bool) -> dict:
 async def apublish(topic: str, event: Event, *, key=None) -> None:
     """Send ``event`` to every socket following ``topic``, in every process."""
     message = _layer_message(topic, event, key, control=False)
-    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
+    await layersend.group_send(get_channel_layer(), GROUP_PREFIX + topic, message)
 
 
 async def apublish_control(topic: str, event: Event) -> None:
     """Hand ``event`` to the ``on_control`` hook of every subscriber of ``topic``."""
     message = _layer_message(topic, event, None, control=True)
-    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
+    await layersend.group_send(get_channel_layer(), GROUP_PREFIX + topic, message)
 
 
 def publish(topic: str, event: Event, *, key=None) -> None:
@@ -197,6 +202,7 @@ class Outbox:
         self.windows: dict[str, SeqWindow] = {}
         self.gaps: set[str] = set()
         self.replaying = False
+        self._replayed = 0  # frames put_replayed has queued during this replay
         self.closed = False
         self.dropped = 0
         self._wake = asyncio.Event()
@@ -212,11 +218,38 @@ class Outbox:
         """Mark ``topic`` sequenced; the socket already has everything <= floor."""
         self.windows[topic] = SeqWindow(floor)
 
-    def put_replayed(self, topic: str, seq: int, text: str) -> None:
-        """Queue a frame read back from the store; skipped if already sent."""
-        window = self.windows.get(topic)
+    @asynccontextmanager
+    async def holding(self):
+        """Hold live frames while the consumer reads its store for a reply.
+
+        Frames queued with ``put_replayed`` meanwhile go out first, in order; the
+        held live frames follow, and the stream windows drop those the reply
+        already covered. Waits for a slow-socket replay that is under way.
+        """
+        while self.replaying:  # noqa: ASYNC110 (the replay clears it when done)
+            await asyncio.sleep(0.02)
+        self.replaying = True
+        self._replayed = 0
+        try:
+            yield self
+        finally:
+            self.replaying = False
+            self._kick()
+
+    def put_replayed(self, topic: str, seq: int | None, text: str) -> None:
+        """Queue a frame read back from the store; skipped if already sent.
+
+        ``seq`` None: a frame of the reply outside the stream (a header, a
+        snapshot), always queued. During ``holding`` or a gap replay the frames
+        go ahead of the held live ones, in the order they are put.
+        """
+        window = self.windows.get(topic) if seq is not None else None
         if window is None or window.add(seq):
-            self._put(("text", text), front=self.replaying)
+            if self.replaying:  # ahead of live frames that arrived meanwhile, in order
+                self.queue.insert(self._replayed, ("text", text))
+                self._replayed += 1
+            else:
+                self._put(("text", text))
 
     async def close_socket(self, code: int, reason: str | None = None) -> None:
         """Close the socket after the frames already queued for it."""
@@ -243,16 +276,18 @@ class Outbox:
     # What the hub calls.
 
     def deliver(self, frame: Frame) -> None:
+        """Write ``frame`` now if the socket keeps up, else hold or drop it by kind."""
         if self.closed:
             return
-        if frame.key is not None:
-            if frame.key in self.latest:
-                self.latest[frame.key] = frame  # conflate: the queued slot gets it
+        key = frame.key
+        if key is not None:
+            if key in self.latest:
+                self.latest[key] = frame  # conflate: the queued slot gets it
                 return
             if not self.queue and self._write_frame(frame):
                 return
-            self.latest[frame.key] = frame
-            self._put(("key", frame.key))
+            self.latest[key] = frame
+            self._put(("key", key))
         elif frame.seq is not None:
             topic = frame.topic
             if topic in self.gaps:
@@ -266,20 +301,15 @@ class Outbox:
                 return
             self.held[topic] = held
             self._put(("seq", frame))
-        elif not self.queue and self._can_write():
-            self._write_frame(frame)
-        else:
-            self.dropped += 1
+        elif self.queue or not self._write_frame(frame):
+            self.dropped += 1  # ephemeral: worthless once late
 
     # Internals.
 
-    def _put(self, item, front: bool = False) -> None:
+    def _put(self, item) -> None:
         if self.closed:
             return
-        if front:
-            self.queue.appendleft(item)
-        else:
-            self.queue.append(item)
+        self.queue.append(item)
         self._kick()
 
     def _kick(self) -> None:
@@ -328,17 +358,14 @@ class Outbox:
 
     def _write_frame(self, frame: Frame) -> bool:
         """Write a hub frame now if the socket can take it; True when handled."""
-        if self.socket is None:
+        socket = self.socket
+        if socket is None:
             text = frame.text_for(self.fmt)
             if text is not None:
                 self._put(("text", text))
             return True
-        if not self._can_write():
-            return False
         prepared = frame.prepared_for(self.fmt)
-        if prepared is not None:
-            self.socket.send_prepared(prepared)
-        return True
+        return prepared is None or socket.offer(prepared, HIGH_WATER)
 
     def _write_sequenced(self, frame: Frame) -> None:
         window = self.windows.get(frame.topic)
@@ -379,6 +406,7 @@ class Outbox:
     def _start_replay(self) -> None:
         topics, self.gaps = self.gaps, set()
         self.replaying = True
+        self._replayed = 0
         _spawn(self._replay(topics))
 
     async def _replay(self, topics) -> None:
@@ -423,6 +451,10 @@ class Hub:
         self.layer = get_channel_layer()
         self.topics: dict[str, set[Outbox]] = {}
         self.channel: str | None = None
+        self.joined: set[str] = set()  # topics whose group has this hub's channel
+        self._syncing: dict[str, asyncio.Future] = {}  # a layer call in flight
+        self._failed: set[str] = set()  # wanted topics whose group_add failed
+        self._slots = asyncio.Semaphore(LAYER_CONCURRENCY)
         self.backlogged: set[Outbox] = set()
         self.delivered = 0
         self._ready = asyncio.Lock()
@@ -439,18 +471,21 @@ class Hub:
                 ]
 
     async def join(self, topic: str, outbox: Outbox) -> None:
-        """Subscribe ``outbox`` to ``topic`` (the process joins the group once)."""
+        """Subscribe ``outbox`` to ``topic`` (the process joins the group once).
+
+        Only the first local follower of a topic costs a layer round trip;
+        followers arriving while it is in flight wait for that same one, so a
+        socket's handshake completes only once its topic is joined.
+        """
         check_topic(topic)
         if self.channel is None:
             await self._start()
         subscribers = self.topics.get(topic)
         if subscribers is None:
             subscribers = self.topics[topic] = set()
-            try:
-                await self.layer.group_add(GROUP_PREFIX + topic, self.channel)
-            except Exception:
-                log.warning("Could not join %s on the layer; will retry", topic)
         subscribers.add(outbox)
+        if topic not in self.joined or topic in self._syncing:
+            await self._sync(topic)
 
     async def leave(self, topic: str, outbox: Outbox) -> None:
         subscribers = self.topics.get(topic)
@@ -459,15 +494,46 @@ class Hub:
         subscribers.discard(outbox)
         if not subscribers:
             del self.topics[topic]
-            try:
-                await self.layer.group_discard(GROUP_PREFIX + topic, self.channel)
-            except Exception:
-                log.warning("Could not leave %s on the layer", topic)
+            await self._sync(topic)
 
     async def leave_all(self, outbox: Outbox, topics) -> None:
         for topic in list(topics):
             await self.leave(topic, outbox)
         self.backlogged.discard(outbox)
+
+    async def _sync(self, topic: str) -> None:
+        """Make the topic's group membership match local interest.
+
+        One layer call per topic at a time (others wait for it, then look
+        again), at most LAYER_CONCURRENCY per hub. The caller makes the call
+        itself: with the in-memory layer nothing yields, so a socket that
+        follows a topic is subscribed by the time ``follow`` returns.
+        """
+        while (pending := self._syncing.get(topic)) is not None:
+            await asyncio.shield(pending)
+        wanted = topic in self.topics
+        if wanted == (topic in self.joined):
+            return
+        done = self._syncing[topic] = asyncio.get_running_loop().create_future()
+        group = GROUP_PREFIX + topic
+        try:
+            async with self._slots:
+                if wanted:
+                    await self.layer.group_add(group, self.channel)
+                    self.joined.add(topic)
+                    self._failed.discard(topic)
+                else:
+                    self.joined.discard(topic)
+                    await self.layer.group_discard(group, self.channel)
+        except Exception as exc:
+            # A stale membership only costs ignored messages; a missing one is
+            # retried by the rejoin loop within a second.
+            log.warning("Could not update %s on the layer (%s)", topic, exc)
+            if wanted:
+                self._failed.add(topic)
+        finally:
+            del self._syncing[topic]
+            done.set_result(None)
 
     def local_count(self, topic: str) -> int:
         return len(self.topics.get(topic, ()))
@@ -487,7 +553,7 @@ class Hub:
                     )
             return
         frame = Frame(message)
-        for outbox in list(subscribers):
+        for outbox in tuple(subscribers):
             outbox.deliver(frame)
         self.delivered += len(subscribers)
 
@@ -523,17 +589,27 @@ class Hub:
                 log.exception("Fan-out dispatch failed")
 
     async def _rejoin_loop(self) -> None:
-        """Re-add the groups now and then: Redis may have restarted empty."""
+        """Retry failed joins soon; re-add every group now and then (Redis may
+        have restarted empty)."""
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(REJOIN_INTERVAL)
-            await self._rejoin()
+            await asyncio.sleep(1.0)
+            if time.monotonic() - last >= REJOIN_INTERVAL:
+                last = time.monotonic()
+                await self._rejoin()
+            for topic in list(self._failed):
+                self._failed.discard(topic)
+                await self._sync(topic)
 
     async def _rejoin(self) -> None:
         for topic in list(self.topics):
             try:
-                await self.layer.group_add(GROUP_PREFIX + topic, self.channel)
+                async with self._slots:
+                    await self.layer.group_add(GROUP_PREFIX + topic, self.channel)
             except Exception:
                 return
+            if topic in self.topics and topic not in self._syncing:
+                self.joined.add(topic)
 
     def stop(self) -> None:
         for task in [*self._tasks, self._drainer]:

@@ -15,8 +15,10 @@ import functools
 
 from autobahn.util import encode_truncate
 from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
+from twisted.internet import tcp
 
 SCOPE_KEY = "duplex.socket"
+OPEN = WebSocketProtocol.STATE_OPEN
 
 
 class DaphneSocket:
@@ -30,25 +32,47 @@ class DaphneSocket:
     @property
     def is_open(self) -> bool:
         proto = self.protocol
-        return proto.state == proto.STATE_OPEN and not getattr(proto, "muted", False)
+        return proto.state == OPEN and not getattr(proto, "muted", False)
 
     def buffered_bytes(self) -> int:
         """Bytes written to this socket that the kernel has not taken yet."""
         transport = self.protocol.transport
-        if transport is None:
+        try:
+            return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+        except AttributeError:  # no transport yet, or not a Twisted socket
             return 0
-        data = getattr(transport, "dataBuffer", b"")
-        return (
-            len(data)
-            - getattr(transport, "offset", 0)
-            + getattr(transport, "_tempDataLen", 0)
-        )
 
     def send_prepared(self, prepared: PreparedMessage) -> bool:
         """Write a frame built once for many sockets; False if the socket is gone."""
-        if not self.is_open:
+        proto = self.protocol
+        if proto.state != OPEN or getattr(proto, "muted", False):
             return False
-        self.protocol.sendPreparedMessage(prepared)
+        if proto._perMessageCompress is None:
+            write_through(proto, prepared.payloadHybi)
+        else:  # permessage-deflate compresses per socket: autobahn does it
+            proto.sendPreparedMessage(prepared)
+        return True
+
+    def offer(self, prepared: PreparedMessage, high_water: int) -> bool:
+        """The fan-out fast path: write unless ``high_water`` bytes already wait.
+
+        False means "hold it, the socket is behind"; a closed socket takes
+        (and drops) everything, since nothing is worth holding for it.
+        """
+        proto = self.protocol
+        if proto.state != OPEN or getattr(proto, "muted", False):
+            return True
+        transport = proto.transport
+        if transport._tempDataLen or transport.dataBuffer:
+            waiting = (
+                len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+            )
+            if waiting >= high_water:
+                return False
+        if proto._perMessageCompress is None:
+            write_through(proto, prepared.payloadHybi)
+        else:
+            proto.sendPreparedMessage(prepared)
         return True
 
     def close(self, code: int, reason: str | None = None) -> None:
@@ -69,6 +93,35 @@ def close_protocol(protocol: WebSocketProtocol, code: int, reason: str | None) -
         return
     reason_bytes = encode_truncate(reason, 123) if reason else None
     protocol.sendCloseFrame(code=int(code), reasonUtf8=reason_bytes, isReply=False)
+
+
+def write_through(proto: WebSocketProtocol, data: bytes) -> None:
+    """Write framed bytes to the kernel now when nothing waits before them.
+
+    ``transport.write`` always buffers, registers the socket with the event loop
+    for writability and sends on the next turn: three system calls and a trip
+    through Twisted's logging context per message, which is most of what a
+    fan-out costs. When the socket's buffer is empty (the usual case) one
+    ``send()`` does it, as asyncio's own transports do; whatever the kernel
+    does not take, and every error, goes the ordinary way.
+    """
+    transport = proto.transport
+    if (
+        isinstance(transport, tcp.Connection)
+        and not transport.TLS
+        and not transport._tempDataLen
+        and not transport.dataBuffer
+        and not transport.disconnecting
+        and not proto.send_queue
+    ):
+        try:
+            sent = transport.socket.send(data)
+        except OSError:  # EAGAIN, EPIPE...: Twisted's own write finds out
+            sent = 0
+        if sent == len(data):
+            return
+        data = data[sent:]
+    transport.write(data)
 
 
 def prepare(text: str) -> PreparedMessage:

@@ -21,6 +21,14 @@ class TopicSocket(JsonSocket):
             await self.close(CloseCode.ROOM_CLOSED, event["reason"])
 
 
+class FollowFirstSocket(TopicSocket):
+    """Follow before accepting, as a storm-proof feature does."""
+
+    async def connect(self):
+        await self.follow(self.scope["url_route"]["kwargs"]["topic"])
+        await self.accept()
+
+
 class LineSocket(TopicSocket):
     wire_format = "test.line"
 
@@ -32,6 +40,7 @@ app = URLRouter(
     [
         path("t/<topic>/", TopicSocket.as_asgi()),
         path("l/<topic>/", LineSocket.as_asgi()),
+        path("f/<topic>/", FollowFirstSocket.as_asgi()),
     ]
 )
 
@@ -143,3 +152,84 @@ async def test_a_flood_is_rate_limited(settings):
     assert replies[:5] == [{"type": "pong"}] * 5
     assert replies[5]["code"] == "rate_limited"
     await communicator.disconnect()
+
+
+async def test_followers_arriving_together_cost_one_layer_join():
+    """Sockets that follow a new topic at once share one group_add, and each is
+    subscribed when its handshake completes (a connect storm's many joins)."""
+    import asyncio
+
+    hub = fanout.get_hub()
+    await hub._start()
+    calls = []
+    real_add = hub.layer.group_add
+
+    async def slow_add(group, channel):
+        calls.append(group)
+        await asyncio.sleep(0.05)  # in flight while the others arrive
+        await real_add(group, channel)
+
+    hub.layer.group_add = slow_add
+    sockets = await asyncio.gather(*(open_socket("/f/storm/") for _ in range(20)))
+    assert calls == ["fanout.storm"]
+    await fanout.apublish("storm", {"type": "storm.hi"})
+    for communicator in sockets:
+        assert await communicator.receive_json_from() == {"type": "storm.hi"}
+        await communicator.disconnect()
+
+
+async def test_a_failed_layer_join_is_retried():
+    """When the layer refuses a join (Redis down, pool exhausted) the socket still
+    opens, and the hub retries in the background until publishes reach it."""
+    hub = fanout.get_hub()
+    await hub._start()
+    real_add = hub.layer.group_add
+    failures = []
+
+    async def flaky_add(group, channel):
+        if not failures:
+            failures.append(group)
+            raise ConnectionError("Too many connections")
+        await real_add(group, channel)
+
+    hub.layer.group_add = flaky_add
+    communicator = await open_socket("/t/flaky/")
+    assert failures == ["fanout.flaky"]
+    for _ in range(50):  # the rejoin loop retries within a second or so
+        if "flaky" in hub.joined:
+            break
+        await communicator.receive_nothing(0.1)
+    await fanout.apublish("flaky", {"type": "flaky.back"})
+    assert await communicator.receive_json_from() == {"type": "flaky.back"}
+    await communicator.disconnect()
+
+
+async def test_a_gap_replay_keeps_the_stored_order():
+    """Frames replayed after a gap go out in the order the store gives them,
+    ahead of live frames that arrived during the replay, without duplicates."""
+    import asyncio
+
+    from realtime.fanout import Outbox
+
+    sent = []
+
+    async def send(message):
+        sent.append(message["text"])
+
+    outbox = Outbox({}, send)
+    outbox.start_stream("room", floor=0)
+
+    async def replay(topic, after_seq):
+        outbox.put_text('"live during replay"')
+        await asyncio.sleep(0)
+        for seq in range(after_seq + 1, 6):
+            outbox.put_replayed(topic, seq, f'"seq {seq}"')
+        outbox.put_replayed(topic, 3, '"seq 3 again"')
+
+    outbox.on_gap = replay
+    outbox.gaps.add("room")
+    outbox._start_replay()
+    for _ in range(10):
+        await asyncio.sleep(0.01)
+    assert sent == [f'"seq {n}"' for n in range(1, 6)] + ['"live during replay"']
+    outbox.close()

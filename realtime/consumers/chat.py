@@ -1,9 +1,7 @@
 """Chat sockets: one room (``/ws/chat/<slug>/``) and the room list (``/ws/chat/``)."""
 
-import asyncio
 import time
 import uuid
-from contextlib import asynccontextmanager
 
 from channels.db import database_sync_to_async as db
 from django.conf import settings
@@ -97,7 +95,7 @@ class ChatSocket(JsonSocket):
         """Send history, or the gap since ``after``, ahead of any live frame."""
         after = proto.after_field(frame)
         stream = self.room.stream
-        async with held(self.outbox):
+        async with self.outbox.holding():
             self.outbox.start_stream(stream, floor=after)
             replay = None
             if after:
@@ -201,7 +199,8 @@ class ChatSocket(JsonSocket):
             if "seq" in frame and not window.add(frame["seq"]):
                 continue  # already sent live
             texts.extend(self._texts(frame))
-        self.outbox.queue.extendleft(("text", t) for t in reversed(texts))
+        for text in texts:
+            self.outbox.put_replayed(topic, None, text)
 
     def _texts(self, frame) -> list[str]:
         if not self.plain:
@@ -257,24 +256,6 @@ class ChatSocket(JsonSocket):
                 {**count, "online": frame["online"]},
                 key=self.room.slug,
             )
-
-
-@asynccontextmanager
-async def held(outbox):
-    """Hold live stream frames in the outbox while a reply is read from the DB.
-
-    Live frames that arrive meanwhile are queued (not written) and the reply is
-    put in front of them with ``_put_first``; the stream window then drops the
-    queued ones the reply already covered. Borrows the outbox's replay flag.
-    """
-    while outbox.replaying:  # noqa: ASYNC110 (a slow-socket replay: let it end)
-        await asyncio.sleep(0.02)
-    outbox.replaying = True
-    try:
-        yield
-    finally:
-        outbox.replaying = False
-        outbox._kick()
 
 
 class ChatLobbySocket(JsonSocket):

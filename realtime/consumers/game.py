@@ -192,11 +192,7 @@ class GameSocket(PresenceMixin, JsonSocket):
         if result is None:
             self._send_snapshot(await self._snapshot())
             return
-        events = result[1]
-        # A replay after a slow-socket gap queues at the front: add newest first.
-        if self.outbox.replaying:
-            events = reversed(events)
-        for event in events:
+        for event in result[1]:
             self.outbox.put_replayed(topic, event["seq"], encode(event))
 
     async def fanout_control(self, topic, event):

@@ -1,0 +1,122 @@
+"""``python -m bench [--smoke] [--only fanout,echo] [--out FILE] [--chart FILE]``."""
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+from bench import chart as charts
+from bench import report
+from bench.scenarios import FULL, SCENARIOS, SMOKE
+from bench.servers import (
+    ROOT,
+    SPECS,
+    Server,
+    can_pin,
+    no_pinning,
+    pin_client,
+    raise_fd_limit,
+)
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny loads, seconds")
+    parser.add_argument("--only", help="comma-separated scenarios (default: all)")
+    parser.add_argument("--servers", help="comma-separated servers (default: all)")
+    parser.add_argument("--out", type=Path, help="JSON file to write")
+    parser.add_argument("--chart", type=Path, help="chart image to write")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the scheduler place everything"
+    )
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for the layer"
+    )
+    return parser.parse_args(argv)
+
+
+async def run_one(scenario: str, server_name: str, load, args, prefix, log_dir):
+    function, _, processes = SCENARIOS[scenario]
+    servers = [
+        Server(SPECS[server_name], args.redis_url, prefix, log_dir)
+        for _ in range(processes)
+    ]
+    load_before = round(os.getloadavg()[0], 2)
+    try:
+        for server in servers:
+            server.start()
+        result = await asyncio.wait_for(function(servers, load), timeout=300)
+        result["loadavg_before"] = load_before
+        return result
+    except Exception as exc:
+        traceback.print_exc()
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def main(argv) -> int:
+    args = parse_args(argv)
+    load = SMOKE if args.smoke else FULL
+    fd_limit = raise_fd_limit()
+    if args.no_pin:
+        no_pinning()
+    pin_client()
+    scenarios = args.only.split(",") if args.only else list(SCENARIOS)
+    wanted = set(args.servers.split(",")) if args.servers else None
+    prefix = f"duplex-bench-{uuid.uuid4().hex[:8]}"
+    log_dir = Path(tempfile.mkdtemp(prefix="duplex-bench-"))
+    results = {
+        "mode": "smoke" if args.smoke else "full",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": report.machine(args.redis_url),
+        "setup": {
+            "pinned": can_pin(),
+            "server_cpus": [0] if can_pin() else None,
+            "client_cpus": [1] if can_pin() else None,
+            "fd_limit": fd_limit,
+            "load": load.__dict__,
+            "server_logs": str(log_dir),
+        },
+        "scenarios": {},
+    }
+    started = time.monotonic()
+    try:
+        for scenario in scenarios:
+            _, names, _ = SCENARIOS[scenario]
+            results["scenarios"][scenario] = {}
+            for name in names:
+                if wanted and name not in wanted:
+                    continue
+                print(f"[{time.monotonic() - started:6.1f}s] {scenario} on {name}")
+                results["scenarios"][scenario][name] = await run_one(
+                    scenario, name, load, args, prefix, log_dir
+                )
+    finally:
+        await report.forget_redis_keys(args.redis_url, prefix)
+    results["seconds"] = round(time.monotonic() - started, 1)
+    results["targets"] = report.targets(results)
+    out = args.out or RESULTS / ("smoke.json" if args.smoke else "latest.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    chart = args.chart or out.with_suffix(".png")
+    charts.chart(results, chart)
+    out.with_suffix(".md").write_text(
+        report.run_facts(results) + "\n" + report.tables(results, md=True) + "\n"
+    )
+    print(report.tables(results))
+    print(f"\nJSON: {out}\nChart: {chart}\nTotal: {results['seconds']}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1:])))

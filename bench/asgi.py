@@ -1,0 +1,43 @@
+"""The benchmarked application: the project's full stack plus the bench sockets.
+
+Same middleware as production (daphne socket access, origin check, sessions
+and auth), so the bench measures what a visitor's connection costs.
+"""
+
+from project.asgi import http_app  # noqa: I001 (builds Django before the consumers)
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import path
+
+from bench.consumers import (
+    DuplexPublisher,
+    EchoWithoutHop,
+    DuplexSubscriber,
+    StockPublisher,
+    StockSubscriber,
+)
+from realtime.routing import websocket_urlpatterns
+from realtime.transport import DaphneSocketMiddleware
+
+bench_urlpatterns = [
+    path("bench/duplex/sub/", DuplexSubscriber.as_asgi()),
+    path("bench/duplex/pub/", DuplexPublisher.as_asgi()),
+    path("bench/stock/sub/", StockSubscriber.as_asgi()),
+    path("bench/stock/pub/", StockPublisher.as_asgi()),
+    path("bench/echo/", EchoWithoutHop.as_asgi()),
+]
+
+application = DaphneSocketMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": http_app,
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(
+                    URLRouter(bench_urlpatterns + websocket_urlpatterns)
+                )
+            ),
+        }
+    )
+)

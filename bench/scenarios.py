@@ -1,0 +1,210 @@
+"""The scenarios: each runs the same load against every server it lists."""
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+
+from picows import WSMsgType
+
+from bench.client import (
+    Connections,
+    Echoer,
+    Idle,
+    summary,
+)
+from bench.servers import Server
+from bench.stepper import Stepper, sub_path
+
+
+@dataclass
+class Load:
+    """The size of each scenario (full run or smoke)."""
+
+    subscribers: int
+    fanout_rates: list[float]
+    quote_topics: int
+    quote_per_sub: int
+    quote_rates: list[float]
+    step_seconds: float
+    refine: int
+    echo_connections: list[int]
+    echo_seconds: float
+    storm_connections: int
+    storm_in_flight: int
+    idle_connections: int
+    idle_seconds: float
+
+
+FULL = Load(
+    subscribers=1000,
+    fanout_rates=[1, 2, 4, 8, 16, 32, 64, 128, 256],
+    quote_topics=200,
+    quote_per_sub=5,
+    quote_rates=[25, 50, 100, 200, 400, 800, 1600, 3200, 6400],
+    step_seconds=2.0,
+    refine=3,
+    echo_connections=[1, 100],
+    echo_seconds=3.0,
+    storm_connections=5000,
+    storm_in_flight=200,
+    idle_connections=5000,
+    idle_seconds=3.0,
+)
+SMOKE = Load(
+    subscribers=20,
+    fanout_rates=[5, 10],
+    quote_topics=10,
+    quote_per_sub=3,
+    quote_rates=[20, 40],
+    step_seconds=0.3,
+    refine=1,
+    echo_connections=[1, 5],
+    echo_seconds=0.3,
+    storm_connections=50,
+    storm_in_flight=10,
+    idle_connections=50,
+    idle_seconds=0.5,
+)
+
+
+async def fanout(servers: list[Server], load: Load) -> dict:
+    """1 publisher, N subscribers on one topic; ephemeral events."""
+    subscriptions = [["bench.fan"]] * load.subscribers
+    return await Stepper(servers, subscriptions, "e").run(
+        load.fanout_rates, load.step_seconds, load.refine
+    )
+
+
+async def quotes(servers: list[Server], load: Load) -> dict:
+    """Many topics, each subscriber on a few random ones; events keyed by topic."""
+    rng = random.Random(200)
+    topics = [f"bench.q{i}" for i in range(load.quote_topics)]
+    subscriptions = [
+        rng.sample(topics, load.quote_per_sub) for _ in range(load.subscribers)
+    ]
+    return await Stepper(servers, subscriptions, "k").run(
+        load.quote_rates, load.step_seconds, load.refine
+    )
+
+
+async def _echo_loop(transport, listener, payload, deadline, rtts) -> None:
+    """One connection's closed loop: send, wait for the echo, send again."""
+    loop = asyncio.get_running_loop()
+    while time.monotonic() < deadline:
+        listener.waiter = loop.create_future()
+        sent = time.monotonic()
+        transport.send(WSMsgType.TEXT, payload)
+        try:
+            received = await asyncio.wait_for(listener.waiter, 10)
+        except TimeoutError:
+            return
+        rtts.append(received - sent)
+
+
+async def echo(servers: list[Server], load: Load) -> dict:
+    """Closed-loop round trips on 1 and on many connections at once."""
+    server = servers[0]
+    payload = b'{"type":"bench.echo","pad":"0123456789abcdef"}'
+    runs = {}
+    for count in load.echo_connections:
+        pool = Connections(server.url, server.origin)
+        await pool.open_many([server.spec.echo] * count, Echoer)
+        if pool.failures:
+            raise RuntimeError(f"echo connections failed: {dict(pool.failures)}")
+        rtts: list[float] = []
+        deadline = time.monotonic() + load.echo_seconds
+
+        started = time.monotonic()
+        await asyncio.gather(
+            *(
+                _echo_loop(t, lst, payload, deadline, rtts)
+                for t, lst in zip(pool.transports, pool.listeners, strict=True)
+            )
+        )
+        elapsed = time.monotonic() - started
+        runs[str(count)] = {
+            "connections": count,
+            "messages_per_s": round(len(rtts) / elapsed),
+            **summary(rtts),
+        }
+        await pool.close_all()
+    return {"runs": runs}
+
+
+async def storm(servers: list[Server], load: Load) -> dict:
+    """Many sockets joining random topics at once, a bounded number in flight."""
+    server = servers[0]
+    rng = random.Random(5000)
+    topics = [f"bench.s{i}" for i in range(200)]
+    paths = [
+        sub_path(server, rng.sample(topics, 5)) for _ in range(load.storm_connections)
+    ]
+    pool = Connections(server.url, server.origin, in_flight=load.storm_in_flight)
+    wall = await pool.open_many(paths, lambda: Idle())
+    opened = len(pool.transports)
+    await pool.close_all()
+    return {
+        "connections": load.storm_connections,
+        "in_flight": load.storm_in_flight,
+        "opened": opened,
+        "failures": sum(pool.failures.values()),
+        "failure_kinds": dict(pool.failures),
+        "connections_per_s": round(opened / wall),
+        "handshake": summary(pool.handshakes),
+        "server_log_too_many_connections": server.log_count("Too many connections"),
+    }
+
+
+async def idle(servers: list[Server], load: Load) -> dict:
+    """Memory per idle connection (server RSS) and the CPU they cost doing nothing."""
+    server = servers[0]
+    warm = Connections(server.url, server.origin)
+    await warm.open_many([sub_path(server, ["bench.idle"])] * 10, lambda: Idle())
+    await warm.close_all()
+    await asyncio.sleep(0.5)
+    before = server.rss()
+    pool = Connections(server.url, server.origin)
+    await pool.open_many(
+        [sub_path(server, ["bench.idle"])] * load.idle_connections, lambda: Idle()
+    )
+    opened = len(pool.transports)
+    await asyncio.sleep(min(2.0, load.idle_seconds))
+    after = server.rss()
+    cpu = server.cpu_seconds()
+    await asyncio.sleep(load.idle_seconds)
+    idle_cpu = (server.cpu_seconds() - cpu) / load.idle_seconds
+    await pool.close_all()
+    return {
+        "connections": opened,
+        "failures": sum(pool.failures.values()),
+        "failure_kinds": dict(pool.failures),
+        "rss_before_mb": round(before / 2**20, 1),
+        "rss_after_mb": round(after / 2**20, 1),
+        "kib_per_connection": round((after - before) / max(opened, 1) / 1024, 1),
+        "idle_cpu_percent": round(idle_cpu * 100, 2),
+    }
+
+
+async def scaleout(servers: list[Server], load: Load) -> dict:
+    """The fan-out scenario with subscribers spread over two processes sharing Redis."""
+    return await fanout(servers, load)
+
+
+# name -> (function, servers it runs against, processes per server)
+SCENARIOS = {
+    "fanout": (
+        fanout,
+        ["duplex-memory", "duplex-redis", "stock-memory", "stock-redis", "websockets"],
+        1,
+    ),
+    "quotes": (
+        quotes,
+        ["duplex-memory", "duplex-redis", "stock-memory", "stock-redis", "websockets"],
+        1,
+    ),
+    "echo": (echo, ["duplex-memory", "duplex-nohop", "websockets"], 1),
+    "storm": (storm, ["duplex-redis", "stock-redis", "websockets"], 1),
+    "idle": (idle, ["duplex-redis", "stock-redis", "websockets"], 1),
+    "scaleout": (scaleout, ["duplex-redis", "stock-redis"], 2),
+}

@@ -1,0 +1,150 @@
+"""A client that stops reading, against a real daphne: the Outbox's slow paths.
+
+The raw client shrinks its receive buffer and stops calling recv(), so the
+server's kernel and Twisted buffers fill for real; the test-only app in
+``outbox_app`` publishes bursts and reports what the hub holds meanwhile.
+"""
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+import pytest
+from websockets.asyncio.client import connect
+
+from realtime.fanout import HIGH_WATER, MAX_PENDING
+from tests.servers import ROOT, DaphneProcess, server_env
+
+pytestmark = pytest.mark.integration
+
+FRAME_BYTES = 4000  # padding per event, so a few thousand fill every buffer
+
+
+class OutboxAppProcess(DaphneProcess):
+    """daphne serving the test-only app instead of the project's."""
+
+    def start(self, timeout: float = 20.0) -> "OutboxAppProcess":
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "daphne", "-b", "127.0.0.1"),
+                *("-p", str(self.port), "tests.integration.outbox_app:application"),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready(timeout)
+        return self
+
+
+@pytest.fixture
+def server(live_database_url, redis_prefix, tmp_path):
+    process = OutboxAppProcess(
+        server_env(live_database_url, None, redis_prefix), tmp_path, "outbox"
+    )
+    yield process.start()
+    process.stop()
+
+
+class StalledClient:
+    """A WebSocket client on a raw socket that reads only when told to."""
+
+    def __init__(self, server, path: str):
+        self.sock = socket.socket()
+        # A small window: the server's buffers, not ours, must fill up.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", server.port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: {server.origin}\r\n\r\n"
+            ).encode()
+        )
+        self.buffer = b""
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self.sock.recv(4096)
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        self.sock.settimeout(10)
+
+    def _read(self, count: int) -> bytes:
+        while len(self.buffer) < count:
+            chunk = self.sock.recv(65536)
+            assert chunk, "the server closed the connection"
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:count], self.buffer[count:]
+        return data
+
+    def frame(self) -> dict:
+        """Read the next text frame as JSON (the server never masks)."""
+        opcode, length = struct.unpack("!BB", self._read(2))
+        length &= 0x7F
+        if length == 126:
+            (length,) = struct.unpack("!H", self._read(2))
+        elif length == 127:
+            (length,) = struct.unpack("!Q", self._read(8))
+        payload = self._read(length)
+        assert opcode & 0x0F == 0x1, f"expected a text frame, got opcode {opcode}"
+        return json.loads(payload)
+
+    def close(self):
+        self.sock.close()
+
+
+async def stats_when(control, topic, done) -> dict:
+    """Ask for the hub's view of ``topic`` until ``done(outbox)`` holds."""
+    for _ in range(300):
+        await control.send(json.dumps({"type": "stats", "topic": topic}))
+        while (reply := json.loads(await control.recv()))["type"] != "stats":
+            pass
+        if reply["outboxes"] and done(reply["outboxes"][0]):
+            return reply["outboxes"][0]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the hub never got there: {reply}")
+
+
+async def test_a_stalled_reader_gets_the_newest_value_of_a_conflated_topic(server):
+    """A reader that stalls through 3,000 keyed updates holds one per key, and
+    when it reads again it ends on the newest value, having skipped stale ones."""
+    client = StalledClient(server, "/slow/prices/")
+    async with connect(server.ws_url + "/control/") as control:
+        burst = {"type": "burst", "topic": "prices", "kind": "keyed"}
+        await control.send(json.dumps({**burst, "count": 3000, "size": FRAME_BYTES}))
+        held = await stats_when(
+            control, "prices", lambda o: o["latest"].get("k") == 2999
+        )
+        assert held["queued"] == 1, "one slot for the key, whatever the backlog"
+        assert held["buffered"] < HIGH_WATER + 2 * FRAME_BYTES
+        values = []
+        while not values or values[-1] != 2999:
+            values.append(await asyncio.to_thread(lambda: client.frame()["n"]))
+    client.close()
+    assert values == sorted(set(values)), "in order, no duplicates"
+    assert len(values) < 3000, "stale values were skipped, not queued"
+
+
+async def test_a_stalled_reader_of_a_reliable_topic_is_replayed_the_gap(server):
+    """Past MAX_PENDING held frames a stalled reader's backlog is dropped; once it
+    reads again, fanout_gap replays the gap and it gets every seq once, in order."""
+    client = StalledClient(server, "/slow/room/")
+    async with connect(server.ws_url + "/control/") as control:
+        burst = {"type": "burst", "topic": "room", "kind": "seq"}
+        await control.send(json.dumps({**burst, "count": 3000, "size": FRAME_BYTES}))
+        held = await stats_when(control, "room", lambda o: o["gaps"] == ["room"])
+        assert held["held"] <= MAX_PENDING
+        assert held["buffered"] < HIGH_WATER + 2 * FRAME_BYTES
+        seqs = []
+        while not seqs or seqs[-1] < 3000:
+            seqs.append(await asyncio.to_thread(lambda: client.frame()["seq"]))
+    client.close()
+    assert seqs == list(range(1, 3001))
