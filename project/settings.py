@@ -102,11 +102,18 @@ if REDIS_URLS:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": url} for url in REDIS_URLS],
+                # redis-py reads with a 5 s socket timeout by default, the same
+                # as channels-redis' 5 s BZPOPMIN: an idle receive then fails
+                # every few seconds. Reads wait longer than the BZPOPMIN.
+                "hosts": [
+                    {"address": url, "socket_timeout": 15, "socket_connect_timeout": 3}
+                    for url in REDIS_URLS
+                ],
                 "prefix": os.environ.get("REDIS_PREFIX", "duplex"),
                 "capacity": 1000,
-                # The hubs' channels carry every publish for their process.
-                "channel_capacity": {"fanout*": 100_000},
+                # Process-local channels ("specific.*", the hubs' among them)
+                # carry every publish for their process.
+                "channel_capacity": {"specific*": 100_000},
                 "expiry": 60,
             },
         }
@@ -115,6 +122,7 @@ if REDIS_URLS:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URLS[0],
+            "OPTIONS": {"socket_timeout": 3, "socket_connect_timeout": 3},
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "duplex"),
         }
     }

@@ -18,8 +18,10 @@ from django.utils import timezone
 
 from realtime import fanout
 from realtime.models.chat import Ban, Message, Mute, Room, RoomEvent
+from realtime.outages import SERVICE_ERRORS
 from realtime.protocol import CloseCode, ErrorCode, ProtocolError
 from realtime.protocol.chat import limit, mentions, room_text
+from realtime.ratelimit import TokenBucket
 from realtime.signals import message_posted
 
 log = logging.getLogger(__name__)
@@ -135,7 +137,25 @@ def muted_until(room_id: int, user) -> tuple[bool, str | None, str]:
 # (or three processes) do not triple the allowance.
 
 
+_local_buckets: dict[int, TokenBucket] = {}
+
+
 def check_flood(user_id: int) -> None:
+    """Refuse a post over the user's rate; without the shared cache (Redis down),
+    each process keeps its own bucket for the user meanwhile."""
+    try:
+        _check_shared_bucket(user_id)
+    except SERVICE_ERRORS as exc:
+        log.warning("Flood control falls back to this process (%s)", exc)
+        bucket = _local_buckets.get(user_id)
+        if bucket is None:
+            bucket = TokenBucket(limit("CHAT_RATE"), limit("CHAT_BURST"))
+            _local_buckets[user_id] = bucket
+        if not bucket.take():
+            raise Flooded("Too many messages: slow down.") from None
+
+
+def _check_shared_bucket(user_id: int) -> None:
     now = time.time()
     cool_key, abuse_key = f"chat:cool:{user_id}", f"chat:abuse:{user_id}"
     cool_down = limit("CHAT_COOL_DOWN")
@@ -352,9 +372,9 @@ def publish_pending(room_id: int) -> None:
                 for event in events:
                     fanout.publish(room.stream, render_event(event, room.slug))
                 Room.objects.filter(pk=room.pk).update(published_seq=events[-1].seq)
-    except Exception:
+    except Exception as exc:
         # The events are stored; the next write or join publishes them.
-        log.exception("Publishing room %s failed", room_id)
+        log.warning("Publishing room %s failed (%s); will retry", room_id, exc)
 
 
 # Reads.

@@ -35,7 +35,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime import layersend
+from realtime import layersend, metrics
 from realtime.protocol import encode
 from realtime.transport import SCOPE_KEY, prepare
 
@@ -464,7 +464,10 @@ class Hub:
     async def _start(self) -> None:
         async with self._ready:
             if self.channel is None:
-                self.channel = await self.layer.new_channel("fanout.hub")
+                # The default prefix: channels-redis serves every process-local
+                # channel of one prefix from a single BZPOPMIN; another prefix
+                # would starve the others' receives (e.g. /healthz) for seconds.
+                self.channel = await self.layer.new_channel()
                 self._tasks = [
                     asyncio.ensure_future(self._receive_loop()),
                     asyncio.ensure_future(self._rejoin_loop()),
@@ -556,6 +559,8 @@ class Hub:
         for outbox in tuple(subscribers):
             outbox.deliver(frame)
         self.delivered += len(subscribers)
+        metrics.fanout_deliveries.inc(amount=len(subscribers))
+        metrics.delivery_latency.observe(max(0.0, time.time() - frame.ts))
 
     def backlog(self, outbox: Outbox) -> None:
         self.backlogged.add(outbox)
@@ -578,9 +583,12 @@ class Hub:
                 raise
             except Exception as exc:
                 log.warning("Channel layer receive failed (%s); retrying", exc)
+                # Redis may come back empty (it keeps nothing on disk): every
+                # topic's group is joined again, retried each second until it holds.
+                self.joined.clear()
+                self._failed.update(self.topics)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
-                await self._rejoin()
                 continue
             delay = 0.1
             try:

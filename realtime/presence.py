@@ -13,10 +13,13 @@ its entries vanish from every answer after ``TTL`` seconds.
 
 import asyncio
 import json
+import logging
 import time
 import weakref
 
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 TTL = 30.0
 RENEW_EVERY = 10.0
@@ -65,7 +68,12 @@ class _RedisStore:
 
 
 class Presence:
-    """The presence registry of one process (one per event loop)."""
+    """The presence registry of one process (one per event loop).
+
+    Presence is a hint, not data: while Redis is unreachable every call still
+    returns (a join is "new", members are only this process' own sockets) and
+    the renewer writes the entries back once Redis answers again.
+    """
 
     def __init__(self):
         urls = getattr(settings, "REDIS_URLS", [])
@@ -81,14 +89,14 @@ class Presence:
         was_online = any(m["id"] == user_id for m in await self.members(place))
         entry = {"u": user_id, "n": name, "exp": time.time() + TTL}
         self.local[(place, conn_id)] = entry
-        await self.store.put(place, conn_id, entry)
         self._ensure_renewer()
+        await self._quietly(self.store.put(place, conn_id, entry))
         return not was_online
 
     async def leave(self, place: str, conn_id: str) -> bool:
         """Remove a socket; True when its user has no socket left here."""
         entry = self.local.pop((place, conn_id), None)
-        await self.store.remove(place, conn_id)
+        await self._quietly(self.store.remove(place, conn_id))
         if entry is None:
             return False
         return not any(m["id"] == entry["u"] for m in await self.members(place))
@@ -96,9 +104,12 @@ class Presence:
     async def members(self, place: str) -> list[dict]:
         """Online users of a place, one per user: ``[{"id", "name"}]``, by name."""
         now = time.time()
-        entries = await self.store.entries(place)
+        entries = await self._quietly(self.store.entries(place))
+        if entries is None:  # the store is down: this process' own sockets
+            entries = {c: e for (p, c), e in self.local.items() if p == place}
         expired = [conn for conn, entry in entries.items() if entry["exp"] < now]
-        await self.store.drop(place, expired)
+        if expired:
+            await self._quietly(self.store.drop(place, expired))
         users = {
             entry["u"]: entry["n"]
             for conn, entry in entries.items()
@@ -108,6 +119,13 @@ class Presence:
 
     async def count(self, place: str) -> int:
         return len(await self.members(place))
+
+    async def _quietly(self, call):
+        try:
+            return await call
+        except Exception as exc:  # Redis down or restarting
+            log.warning("Presence store unavailable (%s)", exc)
+            return None
 
     def _ensure_renewer(self) -> None:
         if self._renewer is None or self._renewer.done():

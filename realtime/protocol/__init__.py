@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    UNAVAILABLE = "unavailable"
 
 
 class ErrorFrame(TypedDict):

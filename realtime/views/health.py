@@ -20,7 +20,7 @@ def _check_database() -> None:
 
 async def _check_layer() -> None:
     layer = get_channel_layer()
-    channel = await layer.new_channel("healthz.")
+    channel = await layer.new_channel()  # the hub's prefix: see Hub._start
     token = str(time.monotonic_ns())
     await layer.send(channel, {"type": "healthz.ping", "token": token})
     message = await asyncio.wait_for(layer.receive(channel), LAYER_TIMEOUT)

@@ -1,5 +1,6 @@
 """Outages of the services Duplex stands on: requests fail cleanly, then recover."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -8,10 +9,14 @@ import urllib.error
 import urllib.request
 
 import pytest
+from asgiref.sync import sync_to_async
+from websockets.asyncio.client import connect
 
+from realtime.models.chat import Room
+from tests.integration.http_session import Browser
 from tests.servers import ROOT, DaphneProcess, PostgresProcess, server_env
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def get(url: str) -> tuple[int, dict]:
@@ -55,3 +60,76 @@ def test_postgres_restart_fails_requests_cleanly_and_recovers(
         assert get(server.url + "/healthz")[0] == 200
     finally:
         server.stop()
+
+
+async def test_redis_outage_of_five_seconds_is_survived(
+    daphne, private_redis, make_user
+):
+    """Redis dies for 5 s under traffic: the process lives, answers cleanly meanwhile,
+    delivers live again by itself afterwards, and a chat client resuming from its
+    last seq receives every message stored during the outage, once."""
+    await sync_to_async(make_user)("ann")
+    await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
+    redis = private_redis()
+    server = daphne(redis=False, REDIS_URL=redis.url)
+    ann = Browser(server.url)
+    await asyncio.to_thread(ann.log_in, "ann", "pw-ann-123")
+    cookie = {"Cookie": f"sessionid={ann.cookie('sessionid')}"}
+    site = await connect(server.ws_url + "/ws/site/", origin=server.origin)
+    writer = await connect(
+        server.ws_url + "/ws/chat/lobby/",
+        origin=server.origin,
+        additional_headers=cookie,
+    )
+    await writer.send(json.dumps({"type": "chat.join", "after": 0}))
+    while (
+        json.loads(await asyncio.wait_for(writer.recv(), 5))["type"] != "chat.history"
+    ):
+        pass
+
+    redis.stop()
+    status, body = await asyncio.to_thread(get, server.url + "/healthz")
+    assert status == 503 and body["failing"] == ["channel_layer"]
+    sent = [f"during outage {n}" for n in range(5)]
+    for text in sent:
+        await writer.send(json.dumps({"type": "chat.send", "text": text}))
+        await asyncio.sleep(1)  # 5 s of traffic while Redis is down
+    redis.start()
+
+    assert server.proc.poll() is None, "the process survived"
+    delivered = None
+    for attempt in range(20):  # the hub rejoins its groups within seconds
+        await announce(server, f"back {attempt}")
+        try:
+            delivered = json.loads(await asyncio.wait_for(site.recv(), 1))
+            break
+        except TimeoutError:
+            continue
+    assert delivered is not None and delivered["type"] == "site.announcement"
+    status, body = await asyncio.to_thread(get, server.url + "/healthz")
+    assert status == 200, body
+
+    reader = await connect(
+        server.ws_url + "/ws/chat/lobby/",
+        origin=server.origin,
+        additional_headers=cookie,
+    )
+    await reader.send(json.dumps({"type": "chat.join", "after": 0}))
+    texts = []
+    while True:
+        frame = json.loads(await asyncio.wait_for(reader.recv(), 5))
+        if frame["type"] == "chat.history":
+            texts = [m["text"] for m in frame["messages"]]
+            break
+    assert texts[-5:] == sent
+    assert server.log().count("Traceback") == 0
+    for ws in (site, writer, reader):
+        await ws.close()
+
+
+async def announce(server, text: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "manage.py", "announce", text, cwd=ROOT, env=server.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    await process.wait()

@@ -201,7 +201,7 @@ async def test_a_client_that_stops_reading_gets_current_prices_in_bounded_memory
                 "prefix": redis_prefix,
                 # As in project.settings: capacity is enforced by the sender.
                 "capacity": 1000,
-                "channel_capacity": {"fanout*": 100_000},
+                "channel_capacity": {"specific*": 100_000},
             },
         }
     }
