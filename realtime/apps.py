@@ -7,4 +7,4 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from realtime import notification_sources, scoreboard  # noqa: F401  receivers
+        from realtime import notification_sources, scoreboard, sessions  # noqa: F401

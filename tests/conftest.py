@@ -10,6 +10,7 @@ from django.db import connections
 
 from realtime.fanout import reset_hubs
 from realtime.presence import reset_presence
+from realtime.sessions import reset_watchers
 from tests.servers import DaphneProcess, server_env
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -22,10 +23,12 @@ def fresh_layers():
     channel_layers.backends.clear()
     reset_hubs()
     reset_presence()
+    reset_watchers()
     yield
     channel_layers.backends.clear()
     reset_hubs()
     reset_presence()
+    reset_watchers()
     # sync_to_async ran ORM calls on asgiref's worker thread; close its database
     # connection, or dropping the test database finds it still in use.
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()

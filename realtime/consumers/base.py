@@ -1,13 +1,18 @@
 """The base of every JSON feature socket: dispatch, errors, limits and fan-out."""
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.db import aclose_old_connections
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from realtime import metrics, sessions
 from realtime.fanout import Outbox, get_hub
+from realtime.outages import SERVICE_ERRORS
 from realtime.protocol import CloseCode, ErrorCode, ProtocolError, decode_frame, encode
 from realtime.ratelimit import TokenBucket
 
@@ -15,8 +20,61 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
+UNAVAILABLE = "A service this page needs is briefly unavailable; try again."
 
-class JsonSocket(AsyncWebsocketConsumer):
+
+class ObservedSocket(AsyncWebsocketConsumer):
+    """Counts and logs a socket's life: accept, refuse, close (with its code).
+
+    Logs carry a connection id, the user id and the path; never a frame's
+    content, a cookie or a session key.
+    """
+
+    accepted = False
+
+    def _log_fields(self, event: str, **extra) -> dict:
+        user = self.scope.get("user")
+        if not hasattr(self, "conn_log_id"):
+            self.conn_log_id = uuid.uuid4().hex[:12]
+        return {
+            "event": event,
+            "conn": self.conn_log_id,
+            "user": getattr(user, "pk", None),
+            "path": self.scope.get("path"),
+            **extra,
+        }
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+        endpoint = metrics.endpoint_of(self.scope.get("path", ""))
+        metrics.connections.inc(endpoint)
+        metrics.connections_total.inc(endpoint)
+        log.info("socket open", extra=self._log_fields("connect"))
+        session = self.scope.get("session")
+        if getattr(self.scope.get("user"), "is_authenticated", False) and session:
+            await sessions.watch(self, session.session_key)
+
+    async def websocket_disconnect(self, message):
+        """Count and log the close, then run ``disconnect`` even in an outage."""
+        code = message.get("code", 1005)
+        if self.accepted:
+            self.accepted = False
+            endpoint = metrics.endpoint_of(self.scope.get("path", ""))
+            metrics.connections.dec(endpoint)
+            metrics.closes_total.inc(endpoint, code)
+            log.info("socket closed", extra=self._log_fields("close", code=code))
+        try:
+            await self.disconnect(code)
+        except SERVICE_ERRORS as exc:
+            log.warning(
+                "cleanup after close failed: %s", exc, extra=self._log_fields("outage")
+            )
+        await aclose_old_connections()
+        raise StopConsumer()
+
+
+class JsonSocket(ObservedSocket):
     """A socket that speaks the JSON envelope and receives fan-out through the hub.
 
     Subclasses list their client message types in ``handlers()`` (an allow-list:
@@ -32,6 +90,7 @@ class JsonSocket(AsyncWebsocketConsumer):
     async def websocket_connect(self, message):
         """Set up per-socket state before ``connect`` runs."""
         limits = settings.DUPLEX
+        self.endpoint = metrics.endpoint_of(self.scope.get("path", ""))
         self.bucket = TokenBucket(limits["FRAME_RATE"], limits["FRAME_BURST"])
         self.strikes = 0
         self.following: set[str] = set()
@@ -42,7 +101,13 @@ class JsonSocket(AsyncWebsocketConsumer):
             on_gap=self.fanout_gap,
             on_control=self.fanout_control,
         )
-        await super().websocket_connect(message)
+        try:
+            await super().websocket_connect(message)
+        except SERVICE_ERRORS as exc:
+            log.warning("connect failed: %s", exc, extra=self._log_fields("outage"))
+            if not self.accepted:
+                await self.accept()
+            await self.close(CloseCode.TRY_AGAIN_LATER, "service unavailable")
 
     def handlers(self) -> dict[str, Handler]:
         """Map each client ``type`` this socket accepts to its handler."""
@@ -52,8 +117,12 @@ class JsonSocket(AsyncWebsocketConsumer):
         """Check, decode and dispatch one client frame; errors never escape."""
         try:
             frame = self.decode(text_data, bytes_data)
+            metrics.messages_in.inc(self.endpoint)
             if not self.bucket.take():
-                await self.strike(ErrorCode.RATE_LIMITED, "Too many frames; slow down.")
+                metrics.rate_limited.inc(self.endpoint)
+                await self.strike(
+                    ProtocolError(ErrorCode.RATE_LIMITED, "Too many frames; slow down.")
+                )
                 return
             if frame["type"] == "ping":  # client.js heartbeat
                 await self.send_json({"type": "pong"})
@@ -65,7 +134,12 @@ class JsonSocket(AsyncWebsocketConsumer):
                 )
             await handler(frame)
         except ProtocolError as exc:
-            await self.strike(exc.code, exc.detail)
+            await self.strike(exc)
+        except SERVICE_ERRORS as exc:
+            log.warning("frame failed: %s", exc, extra=self._log_fields("outage"))
+            await self.send_json(
+                ProtocolError(ErrorCode.UNAVAILABLE, UNAVAILABLE).frame()
+            )
 
     def decode(self, text_data, bytes_data) -> dict[str, Any]:
         if bytes_data is not None:
@@ -74,17 +148,20 @@ class JsonSocket(AsyncWebsocketConsumer):
             raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
         return decode_frame(text_data)
 
-    async def strike(self, code: ErrorCode, detail: str) -> None:
-        """Answer bad input with an error frame; close 1008 on repeated abuse."""
+    async def strike(self, error: ProtocolError) -> None:
+        """Answer bad input with its error frame; close 1008 on repeated abuse."""
         self.strikes += 1
+        metrics.errors_total.inc(self.endpoint, str(error.code))
         if self.strikes > settings.DUPLEX["MAX_STRIKES"]:
-            log.info("Closing %s after %d strikes", self.scope["path"], self.strikes)
+            fields = self._log_fields("strikes", code=int(CloseCode.POLICY_VIOLATION))
+            log.info("closing after %d strikes", self.strikes, extra=fields)
             await self.close(CloseCode.POLICY_VIOLATION)
             return
-        await self.send_json(ProtocolError(code, detail).frame())
+        await self.send_json(error.frame())
 
     async def send_json(self, content: dict[str, Any]) -> None:
         """Send one frame through the outbox, in order with fan-out frames."""
+        metrics.messages_out.inc(self.endpoint)
         self.outbox.put_text(encode(content))
 
     async def close(self, code=None, reason=None):
@@ -102,6 +179,7 @@ class JsonSocket(AsyncWebsocketConsumer):
         the client see ``code`` and ``reason`` and know not to reconnect.
         """
         await self.accept()
+        log.info("socket refused", extra=self._log_fields("refuse", code=int(code)))
         await self.close(code, reason)
 
     async def follow(self, topic: str) -> None:

@@ -78,7 +78,7 @@ class ChatSocket(JsonSocket):
                 raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many frames.")
             await self.on_send({"text": text_data})
         except ProtocolError as exc:
-            await self.strike(exc.code, exc.detail)
+            await self.strike(exc)
 
     async def send_json(self, content):
         """Plain-text sockets get their own rendering of our frames, or nothing."""

@@ -1,14 +1,14 @@
 """The echo playground's sockets: a pure echo and a handshake mirror."""
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from realtime.consumers.base import ObservedSocket
 from realtime.protocol import CloseCode, encode
 from realtime.protocol.echo import handshake_frame
 from realtime.transport import SCOPE_KEY
 
 
-class EchoConsumer(AsyncWebsocketConsumer):
+class EchoConsumer(ObservedSocket):
     """Send every frame back unchanged: text as text, binary as binary, empty too."""
 
     channel_layer_alias = None
@@ -38,7 +38,7 @@ class EchoConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text_data)
 
 
-class HandshakeConsumer(AsyncWebsocketConsumer):
+class HandshakeConsumer(ObservedSocket):
     """Report the opening handshake as the server saw it, then close."""
 
     channel_layer_alias = None
