@@ -262,6 +262,7 @@ def announce(room_id: int, text: str, by=None) -> Message:
             seq=room.last_seq + 1,
         )
         _append(room, RoomEvent.MESSAGE, message)
+    _moderation("announce", room, by=getattr(by, "pk", None))
     return message
 
 
@@ -320,6 +321,9 @@ def delete_message(message_id: int, user=None, moderator: bool = False) -> bool:
         message.deleted_at = timezone.now()
         message.save(update_fields=["deleted_at"])
         _append(room, RoomEvent.DELETE, message)
+    if moderator:
+        by = getattr(user, "pk", None)
+        _moderation("delete message", room, target=message.author_id, by=by)
     return True
 
 
@@ -422,7 +426,14 @@ def events_after(room_id: int, after: int) -> list[dict] | None:
 # Moderation (admin): the write, then a control event after commit.
 
 
+def _moderation(action: str, room: Room, target=None, by=None) -> None:
+    """One structured log line per moderation action: who did what, where."""
+    fields = {"event": "moderation", "room": room.slug, "target": target, "by": by}
+    log.info("moderation: %s", action, extra=fields)
+
+
 def notify_ban(ban: Ban) -> None:
+    _moderation("ban", ban.room, target=ban.user_id, by=getattr(ban, "by_id", None))
     fanout.publish_control_on_commit(
         ban.room.stream,
         {"type": "ban", "user_id": ban.user_id, "reason": ban.reason},
@@ -430,6 +441,7 @@ def notify_ban(ban: Ban) -> None:
 
 
 def notify_mute(mute: Mute) -> None:
+    _moderation("mute", mute.room, target=mute.user_id, by=getattr(mute, "by_id", None))
     until = mute.until.isoformat() if mute.until else None
     fanout.publish_control_on_commit(
         mute.room.stream,
@@ -443,6 +455,7 @@ def notify_mute(mute: Mute) -> None:
 
 
 def close_room(room: Room, reason: str = "") -> None:
+    _moderation("close room", room)
     Room.objects.filter(pk=room.pk).update(closed=True, closed_reason=reason)
     room.closed, room.closed_reason = True, reason
     fanout.publish_control_on_commit(

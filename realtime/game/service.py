@@ -12,6 +12,7 @@ looks at a game after its deadline (a move, a consumer's timer, a snapshot, the
 lobby's sweep) settles the timeout, and the lock makes it happen once.
 """
 
+import logging
 import os
 from datetime import datetime, timedelta
 
@@ -26,6 +27,8 @@ from realtime.game.rules import BLACK, WHITE
 from realtime.models import Game, Move
 from realtime.protocol import ErrorCode
 from realtime.protocol.game import LOBBY_TOPIC, GameError, game_topic, player
+
+log = logging.getLogger(__name__)
 
 Status, Reason = Game.Status, Game.Reason
 LOBBY_LIMIT = 50
@@ -501,6 +504,7 @@ def _start_rematch(game: Game) -> Game:
 
 def abort(game_id: int, note: str) -> bool:
     """A moderator ends a game without a result; players are told ``note``."""
+    log.info("moderation: abort game", extra={"event": "moderation", "target": game_id})
     with transaction.atomic():
         game = _locked(game_id)
         if game.is_over:
