@@ -57,8 +57,8 @@ def login_page(new_page, session_for):
     """``login_page(server, user)``: a page in a new context, logged in as ``user``."""
     from django.conf import settings as django_settings
 
-    def open_as(server, user):
-        page = new_page(server.url)
+    def open_as(server, user, **context_options):
+        page = new_page(server.url, **context_options)
         key = session_for(user)
         page.context.add_cookies(
             [

@@ -17,3 +17,35 @@ def test_echo_over_https_and_wss_through_nginx(topology, new_page):
     page.get_by_role("button", name="Send text").click()
     expect(page.locator("#echo-log .log-message").first).to_contain_text("secure 你好")
     expect(page.locator("#accept-match")).to_have_text("yes, identical")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chat_and_quotes_over_https_and_wss_through_nginx(
+    topology, login_page, make_user
+):
+    """Two visitors chat over wss through nginx (on whichever daphne each lands),
+    and the quotes board ticks from the feed process."""
+    from realtime.demo import seed_instruments
+    from realtime.models.chat import Room
+
+    seed_instruments()
+    Room.objects.create(slug="lobby", name="Lobby · 大厅")
+    ann, bob = make_user("ann"), make_user("bob")
+    pages = []
+    for user in (ann, bob):
+        page = login_page(topology, user, ignore_https_errors=True)
+        page.goto("/chat/lobby/")
+        expect(page.locator("#connection-badge")).to_have_attribute(
+            "data-state", "live"
+        )
+        pages.append(page)
+    pages[0].locator("#chat-text").fill("hello over wss 你好")
+    pages[0].locator("#chat-text").press("Enter")
+    expect(pages[1].get_by_text("hello over wss 你好")).to_be_visible()
+
+    board = pages[1]
+    board.goto("/quotes/")
+    last = board.locator('#board-ws tr[data-symbol="AAPL"] .q-last')
+    expect(last).not_to_have_text("-")
+    first_price = last.text_content()
+    expect(last).not_to_have_text(first_price, timeout=15_000)

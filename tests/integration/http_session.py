@@ -9,12 +9,13 @@ from http.cookiejar import CookieJar
 class Browser:
     """A cookie-keeping HTTP client for one visitor of a live server."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, context=None):
         self.base = base_url
         self.jar = CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar)
-        )
+        handlers = [urllib.request.HTTPCookieProcessor(self.jar)]
+        if context is not None:
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self.opener = urllib.request.build_opener(*handlers)
 
     def cookie(self, name: str) -> str | None:
         return next((c.value for c in self.jar if c.name == name), None)

@@ -11,8 +11,11 @@ import time
 import urllib.request
 
 import pytest
+from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
+from tests.integration.http_session import Browser
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.integration
@@ -106,3 +109,107 @@ def test_a_trickling_handshake_is_cut_by_nginx(topology):
         "nginx should drop a header that takes longer than client_header_timeout"
     )
     assert time.monotonic() - started < 16
+
+
+class ChatClient:
+    """A chat socket through nginx that reconnects and resumes like chat.js does."""
+
+    def __init__(self, topology, session: str):
+        self.topology, self.session = topology, session
+        self.ws = None
+        self.last_seq = 0
+        self.seen: list[int] = []  # message seqs, in arrival order
+        self.closes: list[int] = []
+
+    async def open(self):
+        self.ws = await connect(
+            self.topology.ws_url + "/ws/chat/lobby/",
+            origin=self.topology.url,
+            ssl=self.topology.ssl_context(),
+            additional_headers={"Cookie": f"sessionid={self.session}"},
+        )
+        await self.ws.send(json.dumps({"type": "chat.join", "after": self.last_seq}))
+
+    def take(self, frame):
+        if frame["type"] in ("chat.history", "chat.reset"):
+            for message in frame["messages"]:
+                self.take({"type": "chat.message", **message})
+            return
+        if frame["type"] == "chat.message" and frame["seq"] > self.last_seq:
+            self.seen.append(frame["seq"])
+        if "seq" in frame:
+            self.last_seq = max(self.last_seq, frame["seq"])
+
+    async def run(self, until):
+        """Read (reconnecting after a close) until ``until()`` holds."""
+        while not until():
+            try:
+                self.take(json.loads(await asyncio.wait_for(self.ws.recv(), 1)))
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                self.closes.append(self.ws.close_code)
+                await asyncio.sleep(0.2)
+                await self.open()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sigterm_during_a_chat_burst_loses_and_duplicates_nothing(
+    topology, make_user
+):
+    """While ann writes 60 messages, the daphne under the chat sockets stops with
+    SIGTERM; clients reconnect through nginx and resume: the reader gets every
+    stored message exactly once, in seq order."""
+    from realtime.models.chat import Message, Room
+
+    room = await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
+    for name in ("ann", "bob"):
+        await sync_to_async(make_user)(name)
+    sessions = []
+    for name in ("ann", "bob"):
+        visitor = Browser(topology.url, context=topology.ssl_context())
+        sessions.append(await asyncio.to_thread(visitor.log_in, name, f"pw-{name}-123"))
+    writer, reader = (
+        ChatClient(topology, sessions[0]),
+        ChatClient(topology, sessions[1]),
+    )
+    await writer.open()
+    await reader.open()
+
+    async def write():
+        for n in range(60):
+            if n == 20:
+                victims = [
+                    d for d in topology.daphnes if '"WSCONNECT /ws/chat/' in d.log()
+                ]
+                victims[0].proc.send_signal(signal.SIGTERM)
+            try:
+                await writer.ws.send(json.dumps({"type": "chat.send", "text": f"m{n}"}))
+            except ConnectionClosed:
+                pass  # in flight to the stopping process: never stored
+            await asyncio.sleep(0.1)
+
+    writing = asyncio.ensure_future(write())
+    reading = asyncio.ensure_future(reader.run(lambda: writing.done() and settled()))
+    draining = asyncio.ensure_future(writer.run(writing.done))
+
+    stored: list[int] = []
+
+    def settled():
+        return bool(stored) and reader.last_seq >= stored[-1]
+
+    await writing
+    await draining
+    stored[:] = await sync_to_async(
+        lambda: list(
+            Message.objects.filter(room=room)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+        )
+    )()
+    await asyncio.wait_for(reading, 20)
+    assert 1012 in reader.closes + writer.closes
+    assert len(stored) >= 50
+    assert reader.seen == stored  # every stored message, once, in order
+    for client in (writer, reader):
+        await client.ws.close()

@@ -1,5 +1,6 @@
 """The production topology on one machine: nginx (TLS) in front of two daphne
-processes, run from the repository's own deploy/nginx/duplex.conf."""
+processes and the feed process, run from the repository's own
+deploy/nginx/duplex.conf."""
 
 import re
 import subprocess
@@ -88,6 +89,7 @@ class Topology:
         )
         self.daphnes = [DaphneProcess(self.env, root, f"web{i}") for i in (1, 2)]
         self.nginx: subprocess.Popen | None = None
+        self.feeds: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
@@ -117,6 +119,12 @@ class Topology:
             stderr=subprocess.STDOUT, stdout=open(self.root / "nginx.out", "wb"),
         )  # fmt: skip
         self._wait_ready()
+        # The feeds as their own process, publishing to both daphnes via Redis.
+        self.feeds = subprocess.Popen(
+            [sys.executable, "manage.py", "run_feeds", "market"],
+            cwd=ROOT, env={**self.env, "DUPLEX_MARKET_INTERVAL": "0.3"},
+            stdout=open(self.root / "feeds.log", "wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
         return self
 
     def _wait_ready(self, timeout: float = 15) -> None:
@@ -144,6 +152,9 @@ class Topology:
         return context
 
     def stop(self) -> None:
+        if self.feeds is not None and self.feeds.poll() is None:
+            self.feeds.terminate()
+            self.feeds.wait(10)
         if self.nginx is not None and self.nginx.poll() is None:
             self.nginx.terminate()
             self.nginx.wait(10)
