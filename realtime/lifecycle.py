@@ -64,12 +64,23 @@ def _begin(reactor) -> None:
     _state["stopping"] = True
     grace = float(os.environ.get("DUPLEX_SHUTDOWN_GRACE") or 5)
     open_sockets = [p for p in list(_sockets) if p.state == p.STATE_OPEN]
+    _stop_listening(reactor)
     log.info("SIGTERM: closing %d sockets with 1012", len(open_sockets))
     try:
         for protocol in open_sockets:
             close_protocol(protocol, CloseCode.SERVICE_RESTART, "server restarting")
     finally:
         _wait(reactor, time.monotonic() + grace)
+
+
+def _stop_listening(reactor) -> None:
+    """Close the listening ports, so nginx sends new connections elsewhere at
+    once (a refused connection is retried on the next upstream; a 403 is not)."""
+    from twisted.internet import tcp
+
+    for reader in list(reactor.getReaders()):
+        if isinstance(reader, tcp.Port):
+            reader.stopListening()
 
 
 def _wait(reactor, deadline: float) -> None:

@@ -2,12 +2,12 @@
 
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
 
 from realtime.demo import seed_instruments
+from tests.browser.threads import in_thread
 from tests.conftest import REDIS_URL
 from tests.servers import ROOT
 
@@ -36,20 +36,6 @@ def market(daphne, settings, redis_prefix):
     yield server
     feed.terminate()
     feed.wait(10)
-
-
-def in_thread(fn):
-    """ORM writes and their publishes, off Playwright's event-loop thread."""
-    from django.db import connection
-
-    def run():
-        try:
-            return fn()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
 
 
 ROWS = "[...document.querySelectorAll('#board-ws tr[data-symbol]')]"

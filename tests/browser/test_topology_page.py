@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.threads import in_thread
+
 pytestmark = pytest.mark.browser
 
 
@@ -21,20 +23,27 @@ def test_echo_over_https_and_wss_through_nginx(topology, new_page):
 
 @pytest.mark.django_db(transaction=True)
 def test_chat_and_quotes_over_https_and_wss_through_nginx(
-    topology, login_page, make_user
+    topology, new_page, make_user
 ):
     """Two visitors chat over wss through nginx (on whichever daphne each lands),
     and the quotes board ticks from the feed process."""
     from realtime.demo import seed_instruments
     from realtime.models.chat import Room
 
-    seed_instruments()
-    Room.objects.create(slug="lobby", name="Lobby · 大厅")
-    ann, bob = make_user("ann"), make_user("bob")
+    in_thread(seed_instruments)
+    in_thread(lambda: Room.objects.create(slug="lobby", name="Lobby · 大厅"))
     pages = []
-    for user in (ann, bob):
-        page = login_page(topology, user, ignore_https_errors=True)
-        page.goto("/chat/lobby/")
+    for name in ("ann", "bob"):
+        make_user(name)
+        page = new_page(topology.url, ignore_https_errors=True)
+        page.goto("/accounts/login/?next=/chat/lobby/")
+        page.locator("#id_username").fill(name)
+        page.locator("#id_password").fill(f"pw-{name}-123")
+        page.locator("#id_password").press("Enter")
+        expect(page).to_have_url(topology.url + "/chat/lobby/")
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["sessionid"]["secure"] and cookies["sessionid"]["httpOnly"]
+        assert cookies["csrftoken"]["secure"]
         expect(page.locator("#connection-badge")).to_have_attribute(
             "data-state", "live"
         )

@@ -72,7 +72,9 @@ http {{
 class Topology:
     """nginx on a free port over two daphne processes sharing Redis and PostgreSQL."""
 
-    def __init__(self, database_url: str, redis_url: str, prefix: str, root: Path):
+    def __init__(
+        self, database_url: str, redis_url: str, prefix: str, root: Path, **env: str
+    ):
         self.root = root
         self.port = free_port()
         self.env = server_env(
@@ -86,6 +88,7 @@ class Topology:
             SERVE_STATIC="0",
             STATIC_ROOT=str(root / "static"),
             MEDIA_ROOT=str(root / "media"),
+            **env,
         )
         self.daphnes = [DaphneProcess(self.env, root, f"web{i}") for i in (1, 2)]
         self.nginx: subprocess.Popen | None = None
