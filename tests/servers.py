@@ -24,11 +24,17 @@ class DaphneProcess:
     """One ``daphne`` process on a free loopback port, started and stopped for real."""
 
     def __init__(
-        self, env: dict[str, str], log_dir: Path, name: str = "daphne", args=()
+        self,
+        env: dict[str, str],
+        log_dir: Path,
+        name: str = "daphne",
+        args=(),
+        app: str = "project.asgi:application",
     ):
         self.port = free_port()
         self.env = env
         self.args = list(args)
+        self.app = app
         self.log_path = log_dir / f"{name}-{self.port}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -58,7 +64,7 @@ class DaphneProcess:
                 "--websocket_connect_timeout",
                 "10",
                 *self.args,
-                "project.asgi:application",
+                self.app,
             ],
             cwd=ROOT,
             env=self.env,

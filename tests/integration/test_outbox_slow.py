@@ -11,44 +11,24 @@ import json
 import os
 import socket
 import struct
-import subprocess
-import sys
 
 import pytest
 from websockets.asyncio.client import connect
 
 from realtime.fanout import HIGH_WATER, MAX_PENDING
-from tests.servers import ROOT, DaphneProcess, server_env
+from tests.servers import DaphneProcess, server_env
 
 pytestmark = pytest.mark.integration
 
 FRAME_BYTES = 4000  # padding per event, so a few thousand fill every buffer
 
 
-class OutboxAppProcess(DaphneProcess):
-    """daphne serving the test-only app instead of the project's."""
-
-    def start(self, timeout: float = 20.0) -> "OutboxAppProcess":
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "daphne", "-b", "127.0.0.1"),
-                *("-p", str(self.port), "tests.integration.outbox_app:application"),
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.wait_ready(timeout)
-        return self
-
-
 @pytest.fixture
 def server(live_database_url, redis_prefix, tmp_path):
-    process = OutboxAppProcess(
-        server_env(live_database_url, None, redis_prefix), tmp_path, "outbox"
-    )
+    """daphne serving the test-only app instead of the project's."""
+    env = server_env(live_database_url, None, redis_prefix)
+    app = "tests.integration.outbox_app:application"
+    process = DaphneProcess(env, tmp_path, "outbox", app=app)
     yield process.start()
     process.stop()
 
