@@ -13,7 +13,6 @@ from django.urls import path
 
 from bench.consumers import (
     DuplexPublisher,
-    EchoWithoutHop,
     DuplexSubscriber,
     StockPublisher,
     StockSubscriber,
@@ -26,7 +25,6 @@ bench_urlpatterns = [
     path("bench/duplex/pub/", DuplexPublisher.as_asgi()),
     path("bench/stock/sub/", StockSubscriber.as_asgi()),
     path("bench/stock/pub/", StockPublisher.as_asgi()),
-    path("bench/echo/", EchoWithoutHop.as_asgi()),
 ]
 
 application = DaphneSocketMiddleware(

@@ -8,24 +8,10 @@ subscriber sockets follow the topics listed in their ``?topics=`` query.
 import json
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from realtime import fanout
-from realtime.consumers.base import JsonSocket
-from realtime.consumers.echo import EchoConsumer
-
-
-class NoDatabase:
-    """For the publishers, which never touch the database: skip the thread hop
-    Channels makes before every message to close stale database connections,
-    so a publish enters every server at the cost of its engine alone."""
-
-    async def dispatch(self, message):
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+from realtime.consumers.base import JsonSocket, NoDatabase
 
 
 def topics_of(scope) -> list[str]:
@@ -78,7 +64,3 @@ class StockPublisher(NoDatabase, AsyncWebsocketConsumer):
         await self.channel_layer.group_send(
             topic, {"type": "bench.tick", "text": payload}
         )
-
-
-class EchoWithoutHop(NoDatabase, EchoConsumer):
-    """Duplex's echo minus the per-message database hop: what that hop costs."""

@@ -203,7 +203,7 @@ SCENARIOS = {
         ["duplex-memory", "duplex-redis", "stock-memory", "stock-redis", "websockets"],
         1,
     ),
-    "echo": (echo, ["duplex-memory", "duplex-nohop", "websockets"], 1),
+    "echo": (echo, ["duplex-memory", "websockets"], 1),
     "storm": (storm, ["duplex-redis", "stock-redis", "websockets"], 1),
     "idle": (idle, ["duplex-redis", "stock-redis", "websockets"], 1),
     "scaleout": (scaleout, ["duplex-redis", "stock-redis"], 2),

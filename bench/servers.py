@@ -94,14 +94,6 @@ SPECS = {
         redis=True,
         env={"BENCH_LAYER_DEFAULTS": "1"},
     ),
-    # The echo endpoint without Channels' per-message database hop.
-    "duplex-nohop": ServerSpec(
-        "duplex-nohop",
-        "daphne",
-        "/bench/duplex/sub/",
-        "/bench/duplex/pub/",
-        "/bench/echo/",
-    ),
     "websockets": ServerSpec("websockets", "websockets", "/sub", "/pub", "/echo"),
 }
 

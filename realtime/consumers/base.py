@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import aclose_old_connections
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -21,6 +22,19 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
 UNAVAILABLE = "A service this page needs is briefly unavailable; try again."
+
+
+class NoDatabase:
+    """For consumers that never touch the database: skip the thread hop Channels
+    makes before every message (``aclose_old_connections`` through a
+    thread-sensitive ``sync_to_async``), which runs every inbound frame of the
+    process through one thread, one at a time. Put it first in the bases."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
 
 class ObservedSocket(AsyncWebsocketConsumer):

@@ -2,14 +2,17 @@
 
 from django.conf import settings
 
-from realtime.consumers.base import ObservedSocket
+from realtime.consumers.base import NoDatabase, ObservedSocket
 from realtime.protocol import CloseCode, encode
 from realtime.protocol.echo import handshake_frame
 from realtime.transport import SCOPE_KEY
 
 
-class EchoConsumer(ObservedSocket):
-    """Send every frame back unchanged: text as text, binary as binary, empty too."""
+class EchoConsumer(NoDatabase, ObservedSocket):
+    """Send every frame back unchanged: text as text, binary as binary, empty too.
+
+    It never touches the database, so it skips Channels' per-message thread hop.
+    """
 
     channel_layer_alias = None
 
