@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from realtime import lifecycle  # noqa: E402
+from realtime.outages import OutageGuard  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 from realtime.security import SameOriginValidator  # noqa: E402
 from realtime.transport import DaphneSocketMiddleware  # noqa: E402
@@ -33,7 +34,7 @@ application = lifecycle.GracefulShutdownMiddleware(
             {
                 "http": http_app,
                 "websocket": SameOriginValidator(
-                    AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                    OutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
                 ),
             }
         )

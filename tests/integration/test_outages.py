@@ -34,11 +34,38 @@ def private_postgres():
     server.destroy()
 
 
+async def sockets_during_the_outage(server):
+    """A socket needing no database works; one whose session cannot be read is
+    refused with 1013 (try again later), not a server error."""
+    async with connect(server.ws_url + "/ws/site/", origin=server.origin) as ws:
+        await ws.send(json.dumps({"type": "ping"}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "pong"}
+    cookie = {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345"}
+    async with connect(
+        server.ws_url + "/ws/notifications/",
+        origin=server.origin,
+        additional_headers=cookie,
+    ) as ws:
+        await asyncio.wait_for(ws.wait_closed(), 5)
+    assert ws.close_code == 1013
+
+
+async def sockets_after_the_outage(server):
+    cookie = {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345"}
+    async with connect(
+        server.ws_url + "/ws/notifications/",
+        origin=server.origin,
+        additional_headers=cookie,
+    ) as ws:
+        await asyncio.wait_for(ws.wait_closed(), 5)
+    assert ws.close_code == 4001  # an unknown session: anonymous, as it should be
+
+
 def test_postgres_restart_fails_requests_cleanly_and_recovers(
     private_postgres, tmp_path
 ):
-    """While PostgreSQL is down /healthz answers 503 naming the database, at once;
-    after it is back the same process answers 200 again."""
+    """While PostgreSQL is down /healthz answers 503 naming the database, at once,
+    and sockets fail cleanly; after it is back the same process works again."""
     env = server_env(private_postgres.url, None, "outage")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
@@ -56,8 +83,10 @@ def test_postgres_restart_fails_requests_cleanly_and_recovers(
         )
         login_page = urllib.request.urlopen(server.url + "/accounts/login/", timeout=10)
         assert login_page.status == 200  # pages that need no database still work
+        asyncio.run(sockets_during_the_outage(server))
         private_postgres.start()
         assert get(server.url + "/healthz")[0] == 200
+        asyncio.run(sockets_after_the_outage(server))
     finally:
         server.stop()
 
