@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -33,6 +34,10 @@ def browser():
             executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         yield browser
+        # ORM calls made while Playwright's loop ran keep their connection in
+        # that loop's context (asgiref.local): close it there, or it outlives
+        # the test and blocks dropping the test database.
+        connections.close_all()
         browser.close()
 
 

@@ -1,29 +1,17 @@
 """Chat rooms in Chromium, as visitors and a moderator use them."""
 
 import io
-import threading
 
 import pytest
-from django.db import connections
 from PIL import Image
 from playwright.sync_api import expect
 
 from realtime import chat_service as service
 from realtime.models.chat import Room
+from tests.browser.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
-
-
-@pytest.fixture(autouse=True)
-def orm_beside_playwright(browser, monkeypatch):
-    """Playwright's sync API keeps an event loop running in this thread, which
-    makes Django refuse plain ORM calls; here they are plain sync calls. The
-    connection they open belongs to Playwright's context: close it while that
-    context lives, or it outlives the test and blocks dropping the test DB."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    yield
-    connections.close_all()
 
 
 @pytest.fixture
@@ -34,20 +22,8 @@ def lobby(transactional_db):
 
 
 def post(room, user, text):
-    """Store a message as another process would: in a thread of its own, with no
-    event loop (Playwright runs one in this thread), closing its connection."""
-    result = []
-
-    def run():
-        try:
-            result.append(service.post_message(room.pk, user, text))
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return result[0]
+    """Store a message as another process would."""
+    return in_thread(service.post_message, room.pk, user, text)
 
 
 def send(page, text):

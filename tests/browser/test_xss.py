@@ -7,11 +7,9 @@ unset, no dialog opened and no element the payload would create present.
 
 import subprocess
 import sys
-import threading
 from urllib.parse import quote
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -20,6 +18,7 @@ from realtime import chat_service, notify
 from realtime.game import service as game_service
 from realtime.models import Competition, Instrument, Match, MatchEvent, Team
 from realtime.models.chat import Room
+from tests.browser.threads import in_thread
 from tests.servers import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,31 +31,6 @@ FULL = f"{TAG} {SCRIPT} {LINK}"
 INJECTED = (
     "img[src='x'], svg[onload], script:not([src]):not([type]), a[href^='javascript']"
 )
-
-
-@pytest.fixture(autouse=True)
-def orm_beside_playwright(browser, monkeypatch):
-    """ORM calls are plain blocking calls beside Playwright's loop; close their
-    connection while that loop lives, or it blocks dropping the test database."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    yield
-    connections.close_all()
-
-
-def in_thread(function, *args):
-    """Run a write as another process would: a thread with no event loop."""
-    result = []
-
-    def run():
-        try:
-            result.append(function(*args))
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    return result[0]
 
 
 def watch(page):

@@ -3,13 +3,14 @@
 from concurrent.futures import ThreadPoolExecutor
 
 
-def in_thread(fn):
-    """ORM writes and their publishes, off Playwright's event-loop thread."""
+def in_thread(fn, *args):
+    """ORM writes and their publishes, off Playwright's event-loop thread, as
+    another process would make them."""
     from django.db import connection
 
     def run():
         try:
-            return fn()
+            return fn(*args)
         finally:
             connection.close()
 
