@@ -97,26 +97,37 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # in-process otherwise (one process only). REDIS_URL may list several
 # servers, comma-separated: channels-redis shards channels across them.
 REDIS_URLS = env_list("REDIS_URL")
+
+
+def redis_channel_layer(urls: list[str], prefix: str) -> dict:
+    """The channel layer over Redis: channels-redis' pub/sub layer.
+
+    Its only traffic is the fan-out (consumers have no layer channel): one hub
+    per process subscribes to each topic's group, and a publish is a single
+    PUBLISH that Redis pushes to every subscribed process. channels-redis'
+    list-based ``RedisChannelLayer`` costs a publish two round trips and each
+    process four more per message it receives (measured in
+    docs/performance.md); it queues for absent consumers, which a hub never is.
+    """
+    return {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            # A publish to a Redis that stopped answering fails after 5 s
+            # instead of hanging; a refused connection fails at once.
+            "hosts": [
+                {"address": url, "socket_timeout": 5, "socket_connect_timeout": 3}
+                for url in urls
+            ],
+            "prefix": prefix,
+        },
+    }
+
+
 if REDIS_URLS:
     CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py reads with a 5 s socket timeout by default, the same
-                # as channels-redis' 5 s BZPOPMIN: an idle receive then fails
-                # every few seconds. Reads wait longer than the BZPOPMIN.
-                "hosts": [
-                    {"address": url, "socket_timeout": 15, "socket_connect_timeout": 3}
-                    for url in REDIS_URLS
-                ],
-                "prefix": os.environ.get("REDIS_PREFIX", "duplex"),
-                "capacity": 1000,
-                # Process-local channels ("specific.*", the hubs' among them)
-                # carry every publish for their process.
-                "channel_capacity": {"specific*": 100_000},
-                "expiry": 60,
-            },
-        }
+        "default": redis_channel_layer(
+            REDIS_URLS, os.environ.get("REDIS_PREFIX", "duplex")
+        )
     }
     CACHES = {
         "default": {
@@ -205,6 +216,7 @@ LOGGING = {
         },
         "json": {"()": "realtime.logs.JsonFormatter"},
     },
+    "filters": {"layer_outage": {"()": "realtime.logs.LayerOutage"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -212,5 +224,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "channels_redis.pubsub": {"filters": ["layer_outage"]},
+    },
 }

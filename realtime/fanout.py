@@ -35,7 +35,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from realtime import layersend, metrics
+from realtime import metrics
 from realtime.protocol import encode
 from realtime.transport import SCOPE_KEY, prepare
 
@@ -97,13 +97,13 @@ def _layer_message(topic: str, event: Event, key, control: bool) -> dict:
 async def apublish(topic: str, event: Event, *, key=None) -> None:
     """Send ``event`` to every socket following ``topic``, in every process."""
     message = _layer_message(topic, event, key, control=False)
-    await layersend.group_send(get_channel_layer(), GROUP_PREFIX + topic, message)
+    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
 
 
 async def apublish_control(topic: str, event: Event) -> None:
     """Hand ``event`` to the ``on_control`` hook of every subscriber of ``topic``."""
     message = _layer_message(topic, event, None, control=True)
-    await layersend.group_send(get_channel_layer(), GROUP_PREFIX + topic, message)
+    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
 
 
 def publish(topic: str, event: Event, *, key=None) -> None:
@@ -464,9 +464,6 @@ class Hub:
     async def _start(self) -> None:
         async with self._ready:
             if self.channel is None:
-                # The default prefix: channels-redis serves every process-local
-                # channel of one prefix from a single BZPOPMIN; another prefix
-                # would starve the others' receives (e.g. /healthz) for seconds.
                 self.channel = await self.layer.new_channel()
                 self._tasks = [
                     asyncio.ensure_future(self._receive_loop()),

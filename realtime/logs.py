@@ -42,3 +42,19 @@ class PlainFormatter(logging.Formatter):
             if getattr(record, field, None) is not None
         ]
         return f"{text} {' '.join(extras)}" if extras else text
+
+
+class LayerOutage(logging.Filter):
+    """channels-redis' pub/sub reader logs a traceback each second while Redis
+    is down; an outage is an expected state, said in one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from redis.exceptions import ConnectionError, TimeoutError
+
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ConnectionError | TimeoutError | OSError):
+            record.msg = "Channel layer unreachable (%s: %s); retrying"
+            record.args = (type(error).__name__, error)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True

@@ -1,5 +1,6 @@
 """Real daphne processes for integration and browser tests."""
 
+import json
 import os
 import shutil
 import signal
@@ -12,6 +13,15 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def get_json(url: str) -> tuple[int, dict]:
+    """GET a JSON endpoint: (status, body), whatever the status."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def free_port() -> int:

@@ -4,6 +4,8 @@ import pytest
 from channels.layers import channel_layers
 from django.db import connection
 
+from project.settings import redis_channel_layer
+
 
 @pytest.mark.django_db
 def test_healthz_is_ok_when_everything_answers(client):
@@ -19,10 +21,7 @@ def test_healthz_is_ok_when_everything_answers(client):
 def test_healthz_names_a_failing_channel_layer(client, settings):
     """With Redis unreachable, 503 names the channel layer and keeps the database ok."""
     settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
-        }
+        "default": redis_channel_layer(["redis://127.0.0.1:1/0"], "duplex")
     }
     channel_layers.backends.clear()
     response = client.get("/healthz")

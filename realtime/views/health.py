@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+import weakref
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -18,14 +19,36 @@ def _check_database() -> None:
         cursor.fetchone()
 
 
+class _Probe:
+    """One channel per event loop and layer, reused by every check: on the
+    pub/sub layer a channel is a Redis subscription, not to be made per request."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.channel: str | None = None
+        self.lock = asyncio.Lock()
+
+
+_probes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Probe]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def _check_layer() -> None:
     layer = get_channel_layer()
-    channel = await layer.new_channel()  # the hub's prefix: see Hub._start
-    token = str(time.monotonic_ns())
-    await layer.send(channel, {"type": "healthz.ping", "token": token})
-    message = await asyncio.wait_for(layer.receive(channel), LAYER_TIMEOUT)
-    if message.get("token") != token:
-        raise RuntimeError("the layer returned another message")
+    loop = asyncio.get_running_loop()
+    probe = _probes.get(loop)
+    if probe is None or probe.layer is not layer:
+        probe = _probes[loop] = _Probe(layer)
+    async with probe.lock:
+        if probe.channel is None:
+            probe.channel = await layer.new_channel()
+        token = str(time.monotonic_ns())
+        await layer.send(probe.channel, {"type": "healthz.ping", "token": token})
+        async with asyncio.timeout(LAYER_TIMEOUT):
+            # Skip late answers to earlier checks that timed out.
+            while (await layer.receive(probe.channel)).get("token") != token:
+                pass
 
 
 async def _timed(check) -> dict:

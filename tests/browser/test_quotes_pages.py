@@ -6,6 +6,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
+from project.settings import redis_channel_layer
 from realtime.demo import seed_instruments
 from tests.browser.threads import in_thread
 from tests.conftest import REDIS_URL
@@ -20,10 +21,7 @@ def market(daphne, settings, redis_prefix):
     this test process publishes on the same Redis (admin-like changes)."""
     seed_instruments()
     settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": redis_prefix},
-        }
+        "default": redis_channel_layer([REDIS_URL], redis_prefix)
     }
     server = daphne()
     feed = subprocess.Popen(

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import REDIS_URL
-from tests.servers import ROOT
+from tests.servers import ROOT, get_json
 
 pytestmark = pytest.mark.integration
 
@@ -55,12 +55,16 @@ async def test_publish_reaches_sockets_on_two_daphne_processes(daphne, redis_pre
         for server in (a, a, a, b, b)
     ]
     redis = aioredis.from_url(REDIS_URL)
-    group_key = f"{redis_prefix}:group:fanout.site.announcements"
+    group = f"{redis_prefix}__group__fanout.site.announcements"
+
+    async def subscribed_processes():
+        return dict(await redis.pubsub_numsub(group)).get(group.encode(), 0)
+
     for _ in range(50):
-        if await redis.zcard(group_key) == 2:
+        if await subscribed_processes() == 2:
             break
         await asyncio.sleep(0.1)
-    assert await redis.zcard(group_key) == 2, "one group member per process"
+    assert await subscribed_processes() == 2, "one subscription per process"
 
     publisher = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -110,3 +114,23 @@ async def test_close_codes_daphne_cannot_send_through_asgi_arrive(daphne):
         await site.send("junk")
         await asyncio.wait_for(site.wait_closed(), 5)
     assert site.close_code == 1008
+
+
+async def test_healthz_reuses_one_layer_channel(daphne, redis_prefix):
+    """Each /healthz sends a message through Redis and back; on the pub/sub
+    layer a channel is a subscription, so checks must not add one each."""
+    server = daphne()
+    redis = aioredis.from_url(REDIS_URL)
+
+    async def subscriptions():
+        return len(await redis.pubsub_channels(f"{redis_prefix}*"))
+
+    for _ in range(3):
+        status, body = await asyncio.to_thread(get_json, server.url + "/healthz")
+        assert status == 200 and body["checks"]["channel_layer"]["ok"], body
+    before = await subscriptions()
+    for _ in range(20):
+        status, _ = await asyncio.to_thread(get_json, server.url + "/healthz")
+        assert status == 200
+    assert await subscriptions() == before
+    await redis.aclose()

@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 from websockets.asyncio.client import connect
 
+from project.settings import redis_channel_layer
 from realtime import fanout
 from realtime.demo import seed_instruments
 from realtime.protocol.quotes import quote_info, tick_frame, topic
@@ -194,16 +195,7 @@ async def test_a_client_that_stops_reading_gets_current_prices_in_bounded_memory
 
     # Publish through Redis like the feed process does, from this process.
     settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": redis_prefix,
-                # As in project.settings: capacity is enforced by the sender.
-                "capacity": 1000,
-                "channel_capacity": {"specific*": 100_000},
-            },
-        }
+        "default": redis_channel_layer([REDIS_URL], redis_prefix)
     }
     rounds, published_bytes = 10_000, 0
 

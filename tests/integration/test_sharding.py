@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import redis.asyncio as aioredis
-from channels_redis.core import RedisChannelLayer
+from channels_redis.utils import _consistent_hash
 from websockets.asyncio.client import connect
 
 from realtime.protocol.site import TOPIC
@@ -37,17 +37,14 @@ async def test_fan_out_works_with_the_layer_sharded_over_two_redis(
     for ws in sockets:
         assert json.loads(await asyncio.wait_for(ws.recv(), 5))["text"] == "sharded"
     # The topic's group lives on the server channels-redis' hash ring picks,
-    # with one member per process, and nowhere else.
-    group = f"fanout.{TOPIC}"
-    ring = RedisChannelLayer(
-        hosts=[first.url, second.url], prefix=servers[0].env["REDIS_PREFIX"]
-    )
-    home = ring.consistent_hash(group)
-    members = []
+    # with one subscription per process, and nowhere else.
+    group = f"{servers[0].env['REDIS_PREFIX']}__group__fanout.{TOPIC}"
+    home = _consistent_hash(group, 2)
+    subscribers = []
     for server in (first, second):
         client = aioredis.from_url(server.url)
-        members.append(await client.zcard(ring._group_key(group)))
+        subscribers.append(dict(await client.pubsub_numsub(group))[group.encode()])
         await client.aclose()
-    assert members[home] == 2 and members[1 - home] == 0, members
+    assert subscribers[home] == 2 and subscribers[1 - home] == 0, subscribers
     for ws in sockets:
         await ws.close()
