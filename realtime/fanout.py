@@ -48,7 +48,6 @@ HIGH_WATER = 256 * 1024  # bytes waiting in a socket before its outbox holds fra
 MAX_PENDING = 500  # sequenced frames held per topic before falling back to replay
 SEQ_WINDOW = 1024  # out-of-order sequence numbers remembered per stream
 DRAIN_INTERVAL = 0.05
-REJOIN_INTERVAL = 30.0
 # Layer operations (group_add/discard) a hub runs at once: channels-redis'
 # connection pool holds 100 connections, and a connect storm must not take them.
 LAYER_CONCURRENCY = 16
@@ -580,8 +579,10 @@ class Hub:
                 raise
             except Exception as exc:
                 log.warning("Channel layer receive failed (%s); retrying", exc)
-                # Redis may come back empty (it keeps nothing on disk): every
-                # topic's group is joined again, retried each second until it holds.
+                # A layer whose receive fails may have lost its groups (a
+                # list-based layer on a Redis that restarted empty): join every
+                # topic again, retried each second until it holds. The pub/sub
+                # layer never fails here: its reader resubscribes by itself.
                 self.joined.clear()
                 self._failed.update(self.topics)
                 await asyncio.sleep(delay)
@@ -594,27 +595,12 @@ class Hub:
                 log.exception("Fan-out dispatch failed")
 
     async def _rejoin_loop(self) -> None:
-        """Retry failed joins soon; re-add every group now and then (Redis may
-        have restarted empty)."""
-        last = time.monotonic()
+        """Retry failed joins each second until they hold."""
         while True:
             await asyncio.sleep(1.0)
-            if time.monotonic() - last >= REJOIN_INTERVAL:
-                last = time.monotonic()
-                await self._rejoin()
             for topic in list(self._failed):
                 self._failed.discard(topic)
                 await self._sync(topic)
-
-    async def _rejoin(self) -> None:
-        for topic in list(self.topics):
-            try:
-                async with self._slots:
-                    await self.layer.group_add(GROUP_PREFIX + topic, self.channel)
-            except Exception:
-                return
-            if topic in self.topics and topic not in self._syncing:
-                self.joined.add(topic)
 
     def stop(self) -> None:
         for task in [*self._tasks, self._drainer]:
