@@ -18,7 +18,7 @@ from bench.consumers import (
     StockSubscriber,
 )
 from realtime.routing import websocket_urlpatterns
-from realtime.transport import DaphneSocketMiddleware
+from realtime.core.transport import DaphneSocketMiddleware
 
 bench_urlpatterns = [
     path("bench/duplex/sub/", DuplexSubscriber.as_asgi()),

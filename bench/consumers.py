@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import fanout
-from realtime.consumers.base import JsonSocket, NoDatabase
+from realtime.core import fanout
+from realtime.core.sockets import JsonSocket, NoDatabase
 
 
 def topics_of(scope) -> list[str]:

@@ -15,11 +15,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from realtime import lifecycle  # noqa: E402
-from realtime.outages import OutageGuard  # noqa: E402
+from realtime.core import lifecycle  # noqa: E402
+from realtime.core.outages import OutageGuard  # noqa: E402
+from realtime.core.security import SameOriginValidator  # noqa: E402
+from realtime.core.transport import DaphneSocketMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
-from realtime.security import SameOriginValidator  # noqa: E402
-from realtime.transport import DaphneSocketMiddleware  # noqa: E402
 
 http_app = (
     ASGIStaticFilesHandler(django_asgi_app)

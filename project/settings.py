@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "realtime.http_guard.reject_nul",
+    "realtime.core.http_guard.reject_nul",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -211,12 +211,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {
-            "()": "realtime.logs.PlainFormatter",
+            "()": "realtime.core.logs.PlainFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
-        "json": {"()": "realtime.logs.JsonFormatter"},
+        "json": {"()": "realtime.core.logs.JsonFormatter"},
     },
-    "filters": {"layer_outage": {"()": "realtime.logs.LayerOutage"}},
+    "filters": {"layer_outage": {"()": "realtime.core.logs.LayerOutage"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

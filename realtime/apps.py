@@ -7,4 +7,6 @@ class RealtimeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from realtime import notification_sources, scoreboard, sessions  # noqa: F401
+        from realtime.core import sessions  # noqa: F401
+        from realtime.notifications import sources as notification_sources  # noqa: F401
+        from realtime.scores import service as scoreboard  # noqa: F401

@@ -89,7 +89,7 @@ SEEDERS.append(seed_instruments)
 
 def seed_chat() -> str:
     """Three rooms: two public (one with a Chinese name), one private."""
-    from realtime.models.chat import Room
+    from realtime.chat.models import Room
 
     rooms = [
         ("lobby", "Lobby · 大厅", "Say hello. Be kind.", True),

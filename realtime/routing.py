@@ -2,8 +2,14 @@
 
 from django.urls import path, re_path
 
-from realtime.consumers import chat, echo, game, notifications, quotes, scores, site
-from realtime.consumers.missing import NoSuchEndpoint
+from realtime.chat import consumers as chat
+from realtime.core.missing import NoSuchEndpoint
+from realtime.echo import consumers as echo
+from realtime.game import consumers as game
+from realtime.notifications import consumers as notifications
+from realtime.quotes import consumers as quotes
+from realtime.scores import consumers as scores
+from realtime.site import consumers as site
 
 websocket_urlpatterns = [
     path("ws/site/", site.SiteSocket.as_asgi()),

@@ -4,15 +4,22 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from realtime.views import accounts, chat, game, health, metrics, pages, scores
-from realtime.views import notifications as notes
-from realtime.views import quotes as quote_views
+from realtime.chat import views as chat
+from realtime.core import health
+from realtime.core import metrics_view as metrics
+from realtime.echo import views as echo
+from realtime.game import views as game
+from realtime.notifications import views as notes
+from realtime.quotes import views as quote_views
+from realtime.scores import views as scores
+from realtime.site import accounts
+from realtime.site import views as pages
 
 FOLLOW, UNFOLLOW = {"following": True}, {"following": False}
 
 urlpatterns = [
     path("", pages.home, name="home"),
-    path("echo/", pages.echo, name="echo"),
+    path("echo/", echo.echo, name="echo"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),

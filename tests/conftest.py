@@ -8,9 +8,9 @@ from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
 from django.db import connections
 
-from realtime.fanout import reset_hubs
-from realtime.presence import reset_presence
-from realtime.sessions import reset_watchers
+from realtime.core.fanout import reset_hubs
+from realtime.core.presence import reset_presence
+from realtime.core.sessions import reset_watchers
 from tests.servers import DaphneProcess, server_env
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -8,9 +8,9 @@ from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
-from realtime import chat_service as service
-from realtime.models.chat import Ban, Message, Mute, Room
-from realtime.protocol import CloseCode
+from realtime.chat import service
+from realtime.chat.models import Ban, Message, Mute, Room
+from realtime.core.envelope import CloseCode
 from realtime.signals import message_posted
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,9 +5,9 @@ from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.test import Client
 
-from realtime import chat_service as service
-from realtime.models.chat import Ban, Message, Room, RoomEvent
-from realtime.protocol import CloseCode
+from realtime.chat import service
+from realtime.chat.models import Ban, Message, Room, RoomEvent
+from realtime.core.envelope import CloseCode
 from tests.test_chat import close_db_thread, closed_with, frame_of, join  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.test import Client
 from PIL import Image
 
-from realtime.models.chat import Message, Room
+from realtime.chat.models import Message, Room
 
 pytestmark = pytest.mark.django_db
 

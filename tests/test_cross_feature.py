@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from asgiref.sync import sync_to_async
 
-from realtime.feeds.market import MarketFeed, MarketTick
+from realtime.chat.models import Room
 from realtime.models import Instrument, PriceAlert
-from realtime.models.chat import Room
+from realtime.quotes.feed import MarketFeed, MarketTick
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

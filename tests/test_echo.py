@@ -5,8 +5,8 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from project.asgi import application
-from realtime.protocol import CloseCode
-from realtime.protocol.echo import accept_key
+from realtime.core.envelope import CloseCode
+from realtime.echo.protocol import accept_key
 
 
 async def connect(path="/ws/echo/", origin=b"http://localhost", subprotocols=None):

@@ -4,9 +4,9 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import path
 
-from realtime import fanout
-from realtime.consumers.base import JsonSocket
-from realtime.protocol import CloseCode
+from realtime.core import fanout
+from realtime.core.envelope import CloseCode
+from realtime.core.sockets import JsonSocket
 
 
 class TopicSocket(JsonSocket):
@@ -209,7 +209,7 @@ async def test_a_gap_replay_keeps_the_stored_order():
     ahead of live frames that arrived during the replay, without duplicates."""
     import asyncio
 
-    from realtime.fanout import Outbox
+    from realtime.core.fanout import Outbox
 
     sent = []
 

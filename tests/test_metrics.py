@@ -2,7 +2,7 @@
 
 import pytest
 
-from realtime import metrics
+from realtime.core import metrics
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
-from realtime import chat_service
-from realtime.logs import JsonFormatter
-from realtime.models.chat import Ban, Room
+from realtime.chat import service as chat_service
+from realtime.chat.models import Ban, Room
+from realtime.core.logs import JsonFormatter
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def test_ban_and_close_are_logged_as_moderation_events(caplog, make_user):
     """A ban names room and target; closing a room names the room."""
     room = Room.objects.create(slug="lobby", name="Lobby")
     troll = make_user("troll")
-    caplog.set_level(logging.INFO, logger="realtime.chat_service")
+    caplog.set_level(logging.INFO, logger="realtime.chat.service")
     chat_service.notify_ban(Ban.objects.create(room=room, user=troll, reason="spam"))
     chat_service.close_room(room, "closing time")
     events = [r for r in caplog.records if getattr(r, "event", None) == "moderation"]

@@ -5,7 +5,7 @@ from django.test import Client
 
 from realtime.demo import seed_scores
 from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
-from realtime.notify import notify
+from realtime.notifications.service import notify
 from tests.scores_factory import make_match
 
 pytestmark = pytest.mark.django_db

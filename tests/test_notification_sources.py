@@ -7,8 +7,8 @@ exactly as those features do (``await signal.asend(sender=None, ...)``).
 import pytest
 from asgiref.sync import sync_to_async
 
+from realtime.core.presence import get_presence
 from realtime.models import Notification, PriceAlert, RoomFollow, TeamFollow, UserFollow
-from realtime.presence import get_presence
 from realtime.signals import message_posted, price_ticked
 from tests.scores_factory import change, make_match
 

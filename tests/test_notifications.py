@@ -3,9 +3,9 @@
 import pytest
 from asgiref.sync import sync_to_async
 
+from realtime.core.envelope import CloseCode
 from realtime.models import Notification
-from realtime.notify import notify
-from realtime.protocol import CloseCode
+from realtime.notifications.service import notify
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

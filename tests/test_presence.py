@@ -2,8 +2,8 @@
 
 import pytest
 
-from realtime import presence as presence_module
-from realtime.presence import Presence
+from realtime.core import presence as presence_module
+from realtime.core.presence import Presence
 from tests.conftest import REDIS_URL
 
 

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from realtime.protocol import CloseCode, ErrorCode
+from realtime.core.envelope import CloseCode, ErrorCode
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "protocol.md").read_text()
 

@@ -6,8 +6,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from realtime.feeds.market import MarketFeed, MarketTick
 from realtime.models import Instrument, Quote
+from realtime.quotes.feed import MarketFeed, MarketTick
 from realtime.signals import price_ticked
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,14 +7,14 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from realtime.feeds import FEEDS
-from realtime.feeds.market import (
+from realtime.models import Instrument, PricePoint, Quote
+from realtime.quotes.feed import (
     InstrumentSpec,
     MarketFeed,
     MarketTick,
     RandomWalkMarket,
     trim_history,
 )
-from realtime.models import Instrument, PricePoint, Quote
 
 SPECS = [
     InstrumentSpec("AAPL", "stock", 200.0, 2.0),

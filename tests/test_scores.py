@@ -5,8 +5,8 @@ import random
 import pytest
 from asgiref.sync import sync_to_async
 
-from realtime.feeds import matches as simulator
 from realtime.models import Match, MatchEvent
+from realtime.scores import feed as simulator
 from tests.scores_factory import change, make_match
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,11 +9,12 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from realtime import chat_service, notify
+from realtime.chat import service as chat_service
+from realtime.chat.models import Message, Room
+from realtime.core.envelope import CloseCode
 from realtime.game import service as game_service
 from realtime.models import Game, Move, Notification, PriceAlert
-from realtime.models.chat import Message, Room
-from realtime.protocol import CloseCode
+from realtime.notifications import service as notify
 from tests.game_helpers import close_db_threads  # noqa: F401
 
 pytestmark = [

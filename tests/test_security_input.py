@@ -17,16 +17,18 @@ from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.utils import timezone
 
-from realtime import chat_service, fanout, notify
+from realtime.chat import service as chat_service
+from realtime.chat.models import Message, Room
+from realtime.chat.protocol import LOBBY_TOPIC as ROOMS_TOPIC
+from realtime.core import fanout
+from realtime.core.envelope import CloseCode
 from realtime.game import service as game_service
 from realtime.models import Instrument
-from realtime.models.chat import Message, Room
-from realtime.protocol import CloseCode
-from realtime.protocol.chat import LOBBY_TOPIC as ROOMS_TOPIC
-from realtime.protocol.quotes import quote_info, tick_frame
-from realtime.protocol.quotes import topic as quote_topic
-from realtime.protocol.site import TOPIC as SITE_TOPIC
-from realtime.protocol.site import announcement
+from realtime.notifications import service as notify
+from realtime.quotes.protocol import quote_info, tick_frame
+from realtime.quotes.protocol import topic as quote_topic
+from realtime.site.protocol import TOPIC as SITE_TOPIC
+from realtime.site.protocol import announcement
 from tests.game_helpers import close_db_threads  # noqa: F401
 from tests.scores_factory import change, make_match
 

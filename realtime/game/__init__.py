@@ -1,1 +1,1 @@
-"""Gomoku: the pure rules (``rules``) and the referee (``service``)."""
+"""Gomoku: the rules, the referee (``service``), its sockets and pages."""

@@ -21,12 +21,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from realtime import fanout
+from realtime.core import fanout
+from realtime.core.envelope import ErrorCode
 from realtime.game import rules
+from realtime.game.protocol import LOBBY_TOPIC, GameError, game_topic, player
 from realtime.game.rules import BLACK, WHITE
 from realtime.models import Game, Move
-from realtime.protocol import ErrorCode
-from realtime.protocol.game import LOBBY_TOPIC, GameError, game_topic, player
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from realtime import chat_service as service
-from realtime.models.chat import Room
+from realtime.chat import service
+from realtime.chat.models import Room
 from tests.browser.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -27,8 +27,8 @@ def test_chat_and_quotes_over_https_and_wss_through_nginx(
 ):
     """Two visitors chat over wss through nginx (on whichever daphne each lands),
     and the quotes board ticks from the feed process."""
+    from realtime.chat.models import Room
     from realtime.demo import seed_instruments
-    from realtime.models.chat import Room
 
     in_thread(seed_instruments)
     in_thread(lambda: Room.objects.create(slug="lobby", name="Lobby · 大厅"))

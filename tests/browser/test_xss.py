@@ -14,10 +14,11 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from realtime import chat_service, notify
+from realtime.chat import service as chat_service
+from realtime.chat.models import Room
 from realtime.game import service as game_service
 from realtime.models import Competition, Instrument, Match, MatchEvent, Team
-from realtime.models.chat import Room
+from realtime.notifications import service as notify
 from tests.browser.threads import in_thread
 from tests.servers import ROOT
 

@@ -13,10 +13,10 @@ from django.urls import path
 
 django_app = get_asgi_application()
 
-from realtime import fanout  # noqa: E402
-from realtime.consumers.base import JsonSocket  # noqa: E402
-from realtime.protocol import encode  # noqa: E402
-from realtime.transport import DaphneSocketMiddleware  # noqa: E402
+from realtime.core import fanout  # noqa: E402
+from realtime.core.envelope import encode  # noqa: E402
+from realtime.core.sockets import JsonSocket  # noqa: E402
+from realtime.core.transport import DaphneSocketMiddleware  # noqa: E402
 
 # topic -> every sequenced event published, as the feature's database would keep it
 STORE: dict[str, list[dict]] = {}

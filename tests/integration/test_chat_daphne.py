@@ -10,7 +10,7 @@ from django.conf import settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from realtime.models.chat import Message, Room
+from realtime.chat.models import Message, Room
 from tests.test_chat import close_db_thread  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

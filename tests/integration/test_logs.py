@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
 
-from realtime.models.chat import Room
+from realtime.chat.models import Room
 from tests.integration.http_session import Browser
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

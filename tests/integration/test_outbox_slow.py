@@ -15,7 +15,7 @@ import struct
 import pytest
 from websockets.asyncio.client import connect
 
-from realtime.fanout import HIGH_WATER, MAX_PENDING
+from realtime.core.fanout import HIGH_WATER, MAX_PENDING
 from tests.servers import DaphneProcess, server_env
 
 pytestmark = pytest.mark.integration

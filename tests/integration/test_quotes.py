@@ -17,9 +17,9 @@ from django.utils import timezone
 from websockets.asyncio.client import connect
 
 from project.settings import redis_channel_layer
-from realtime import fanout
+from realtime.core import fanout
 from realtime.demo import seed_instruments
-from realtime.protocol.quotes import quote_info, tick_frame, topic
+from realtime.quotes.protocol import quote_info, tick_frame, topic
 from tests.conftest import REDIS_URL
 from tests.servers import ROOT, DaphneProcess, server_env
 

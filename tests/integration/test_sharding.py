@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from channels_redis.utils import _consistent_hash
 from websockets.asyncio.client import connect
 
-from realtime.protocol.site import TOPIC
+from realtime.site.protocol import TOPIC
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.integration

@@ -174,7 +174,7 @@ async def test_sigterm_during_a_chat_burst_loses_and_duplicates_nothing(
     """While ann writes 60 messages, the daphne under the chat sockets stops with
     SIGTERM; clients reconnect through nginx and resume: the reader gets every
     stored message exactly once, in seq order."""
-    from realtime.models.chat import Message, Room
+    from realtime.chat.models import Message, Room
 
     topology = chat_topology
     room = await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")

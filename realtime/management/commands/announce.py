@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from realtime import fanout
-from realtime.protocol.site import TOPIC, announcement
+from realtime.core import fanout
+from realtime.site.protocol import TOPIC, announcement
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Chat rooms: history, presence, typing, mentions, images, moderation."""

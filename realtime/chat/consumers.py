@@ -1,0 +1,284 @@
+"""Chat sockets: one room (``/ws/chat/<slug>/``) and the room list (``/ws/chat/``)."""
+
+import time
+import uuid
+
+from channels.db import database_sync_to_async as db
+from django.conf import settings
+
+from realtime.chat import protocol as proto
+from realtime.chat import service
+from realtime.chat.models import Room
+from realtime.core import fanout
+from realtime.core.envelope import (
+    CloseCode,
+    ErrorCode,
+    ProtocolError,
+    encode,
+    text_field,
+)
+from realtime.core.presence import get_presence
+from realtime.core.sockets import JsonSocket
+
+# Until a client says where it stopped (chat.join), no stream frame reaches it.
+NOTHING_YET = 2**62
+MAX_MEMBERS_SHOWN = 200
+fanout.register_format(proto.PLAIN_FORMAT, proto.plain_line)
+
+
+def close_reason(text: str) -> str:
+    """A close reason fits in 123 bytes of UTF-8 (RFC 6455, 5.5)."""
+    return text.encode()[:123].decode(errors="ignore")
+
+
+class ChatSocket(JsonSocket):
+    """One room: history and resume on ``chat.join``, then the live stream."""
+
+    async def websocket_connect(self, message):
+        """Pick the subprotocol first: it decides the outbox's wire format."""
+        self.subprotocol = proto.choose_subprotocol(self.scope.get("subprotocols", []))
+        self.plain = self.subprotocol == proto.PLAIN
+        self.wire_format = proto.PLAIN_FORMAT if self.plain else "json"
+        self.conn_id = None
+        await super().websocket_connect(message)
+
+    async def connect(self):
+        """Refuse what the user may not open; else follow the room, join presence."""
+        self.user = self.scope["user"]
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        room, problem = await db(service.open_room)(slug, self.user)
+        if problem is not None:
+            await self.refuse(problem[0], close_reason(problem[1]))
+            return
+        self.room = room
+        self.typed_at = 0.0
+        await self.accept(self.subprotocol)
+        self.outbox.start_stream(room.stream, floor=NOTHING_YET)
+        await self.follow(room.stream)
+        await self._presence_join()
+        if self.plain:  # no hello frame in plain text: join at once
+            await self.on_join({})
+
+    def handlers(self):
+        return {
+            "chat.join": self.on_join,
+            "chat.send": self.on_send,
+            "chat.edit": self.on_edit,
+            "chat.delete": self.on_delete,
+            "chat.typing": self.on_typing,
+            "chat.history": self.on_history,
+            "chat.who": self.on_who,
+        }
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """In plain text every frame is a message; JSON goes to the base class."""
+        if not self.plain:
+            await super().receive(text_data, bytes_data)
+            return
+        try:
+            if text_data is None:
+                raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, "Send text frames.")
+            if len(text_data) > settings.DUPLEX["MAX_FRAME_BYTES"]:
+                raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
+            if not self.bucket.take():
+                raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many frames.")
+            await self.on_send({"text": text_data})
+        except ProtocolError as exc:
+            await self.strike(exc)
+
+    async def send_json(self, content):
+        """Plain-text sockets get their own rendering of our frames, or nothing."""
+        if self.plain:
+            line = proto.plain_line(content)
+            if line is not None:
+                self.outbox.put_text(line)
+            return
+        await super().send_json(content)
+
+    # Client frames.
+
+    async def on_join(self, frame):
+        """Send history, or the gap since ``after``, ahead of any live frame."""
+        after = proto.after_field(frame)
+        stream = self.room.stream
+        async with self.outbox.holding():
+            self.outbox.start_stream(stream, floor=after)
+            replay = None
+            if after:
+                replay = await db(service.events_after)(self.room.pk, after)
+            if replay is not None:
+                frames, mode, last = replay, "replay", max([after, *self._seqs(replay)])
+            else:
+                snap = await db(service.snapshot)(self.room.pk)
+                kind = "chat.reset" if after else "chat.history"
+                frames, mode, last = (
+                    [{"type": kind, **snap}],
+                    kind[5:],
+                    snap["last_seq"],
+                )
+                self.outbox.start_stream(stream, floor=last)
+            joined = await self._joined_frame(mode, last)
+            self._put_first(stream, [joined, *frames])
+
+    async def on_send(self, frame):
+        text = text_field(frame, "text", max_length=proto.MAX_TEXT)
+        try:
+            await db(service.post_message)(self.room.pk, self.user, text)
+        except service.Flooded as exc:
+            if exc.abuse:
+                await self.close(CloseCode.POLICY_VIOLATION)
+                return
+            raise
+
+    async def on_edit(self, frame):
+        message_id = proto.id_field(frame)
+        text = text_field(frame, "text", max_length=proto.MAX_TEXT, min_length=0)
+        await db(service.edit_message)(self.room.pk, self.user, message_id, text)
+
+    async def on_delete(self, frame):
+        message_id = proto.id_field(frame)
+        await db(service.delete_message)(message_id, self.user)
+
+    async def on_typing(self, frame):
+        """Relay "X is typing" (ephemeral), at most once per CHAT_TYPING_EVERY."""
+        if not self.user.is_authenticated:
+            raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
+        now = time.monotonic()
+        if now - self.typed_at < proto.limit("CHAT_TYPING_EVERY"):
+            return
+        self.typed_at = now
+        user = service.user_ref(self.user)
+        await fanout.apublish(self.room.stream, {"type": "chat.typing", "user": user})
+
+    async def on_history(self, frame):
+        before, size = proto.history_request(frame)
+        page = await db(service.earlier)(self.room.pk, before, size)
+        await self.send_json({"type": "chat.history", **page})
+
+    async def on_who(self, frame):
+        await self.send_json(await self._presence_frame("list"))
+
+    # Fan-out hooks.
+
+    async def fanout_gap(self, topic, after_seq):
+        """This socket fell behind a burst: replay the gap (or reset) in order."""
+        replay = await db(service.events_after)(self.room.pk, after_seq)
+        if replay is None:
+            snap = await db(service.snapshot)(self.room.pk)
+            self.outbox.start_stream(topic, floor=snap["last_seq"])
+            replay = [{"type": "chat.reset", **snap}]
+        self._put_first(topic, replay)
+
+    async def fanout_control(self, topic, event):
+        """Moderation from the admin, in whichever process it ran."""
+        kind, mine = event.get("type"), event.get("user_id") == self.user.pk
+        if kind == "close":
+            await self.close(CloseCode.ROOM_CLOSED, close_reason(event["reason"]))
+        elif kind == "ban" and mine:
+            reason = event.get("reason") or "You were banned from this room."
+            await self.close(CloseCode.BANNED, close_reason(reason))
+        elif kind == "mute" and mine:
+            frame = {"type": "chat.muted", "until": event["until"]}
+            await self.send_json({**frame, "reason": event.get("reason", "")})
+        elif kind == "access":
+            problem = await self._recheck()
+            if problem is not None:
+                await self.close(problem[0], close_reason(problem[1]))
+
+    async def disconnect(self, code):
+        if self.conn_id is not None:
+            gone = await get_presence().leave(self.room.place, self.conn_id)
+            if gone:
+                await self._publish_presence("leave")
+
+    # Helpers.
+
+    @staticmethod
+    def _seqs(frames):
+        return [f["seq"] for f in frames]
+
+    def _put_first(self, topic, frames) -> None:
+        """Queue frames ahead of held live ones; mark their seqs as sent."""
+        window = self.outbox.windows[topic]
+        texts = []
+        for frame in frames:
+            if "seq" in frame and not window.add(frame["seq"]):
+                continue  # already sent live
+            texts.extend(self._texts(frame))
+        for text in texts:
+            self.outbox.put_replayed(topic, None, text)
+
+    def _texts(self, frame) -> list[str]:
+        if not self.plain:
+            return [encode(frame)]
+        if frame["type"] in ("chat.history", "chat.reset"):
+            frame_list = [{"type": "chat.message", **m} for m in frame["messages"]]
+        else:
+            frame_list = [frame]
+        return [line for f in frame_list if (line := proto.plain_line(f)) is not None]
+
+    async def _joined_frame(self, mode: str, last: int) -> dict:
+        muted, until, _ = await db(service.muted_until)(self.room.pk, self.user)
+        presence = await self._presence_frame("list")
+        return {
+            "type": "chat.joined",
+            "room": service.room_info(self.room),
+            "you": service.user_ref(self.user),
+            "muted_until": until if muted else None,
+            "members": presence["members"],
+            "online": presence["online"],
+            "last_seq": last,
+            "resume": mode,
+        }
+
+    async def _recheck(self):
+        room = await db(Room.objects.get)(pk=self.room.pk)
+        return await db(service.refusal)(room, self.user)
+
+    async def _presence_join(self) -> None:
+        if not self.user.is_authenticated:
+            return
+        self.conn_id = uuid.uuid4().hex
+        name = self.user.get_username()
+        new = await get_presence().join(
+            self.room.place, self.conn_id, self.user.pk, name
+        )
+        if new:
+            await self._publish_presence("join")
+
+    async def _presence_frame(self, event: str) -> dict:
+        members = await get_presence().members(self.room.place)
+        frame = {"type": "chat.presence", "event": event}
+        return {**frame, "members": members[:MAX_MEMBERS_SHOWN], "online": len(members)}
+
+    async def _publish_presence(self, event: str) -> None:
+        frame = await self._presence_frame(event)
+        frame["user"] = service.user_ref(self.user)
+        await fanout.apublish(self.room.stream, frame)
+        if self.room.is_public:  # private rooms' counts stay off the shared list
+            count = {"type": "chat.room", "slug": self.room.slug}
+            await fanout.apublish(
+                proto.LOBBY_TOPIC,
+                {**count, "online": frame["online"]},
+                key=self.room.slug,
+            )
+
+
+class ChatLobbySocket(JsonSocket):
+    """The room list: a snapshot of online counts, then each change (conflated)."""
+
+    async def connect(self):
+        await self.accept()
+        await self.follow(proto.LOBBY_TOPIC)
+        rooms = await db(_visible_rooms)(self.scope["user"])
+        presence = get_presence()
+        counts = [
+            {"type": "chat.room", "slug": slug, "online": await presence.count(place)}
+            for slug, place in rooms
+        ]
+        await self.send_json({"type": "chat.rooms", "rooms": counts})
+
+
+def _visible_rooms(user) -> list[tuple[str, str]]:
+    rooms = [r for r in Room.objects.filter(closed=False) if service.can_read(r, user)]
+    return [(room.slug, room.place) for room in rooms]

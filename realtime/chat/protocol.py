@@ -1,0 +1,250 @@
+"""Chat rooms: ``/ws/chat/<slug>/`` (one room) and ``/ws/chat/`` (the room list).
+
+Subprotocols: a client offers e.g. ``["chat", "superchat"]`` and the server
+takes the first it supports. ``superchat`` (or no offer) is the JSON envelope
+below; ``chat`` is plain text: each client text frame is a message, and each
+message arrives as one line ``name: text``.
+
+Room frames carrying ``seq`` form the room's reliable stream (messages, edits,
+deletions); the rest are ephemeral (typing, presence) or replies.
+"""
+
+import os
+import re
+from typing import Literal, NotRequired, TypedDict
+
+from django.conf import settings
+
+from realtime.core.envelope import ErrorCode, ProtocolError, int_field
+
+SUBPROTOCOLS = ("chat", "superchat")  # what this server speaks
+PLAIN = "chat"  # the plain-text subprotocol
+PLAIN_FORMAT = "chat.text"  # its fan-out wire format
+LOBBY_TOPIC = "chat.rooms"
+
+# Defaults; settings.DUPLEX or the environment (DUPLEX_CHAT_RATE=...) override.
+LIMITS = {
+    "CHAT_HISTORY": 50,  # messages sent on join and per "load earlier"
+    "CHAT_REPLAY_MAX": 500,  # a resume gap longer than this gets chat.reset
+    "CHAT_EDIT_SECONDS": 300,  # own messages are editable/deletable this long
+    "CHAT_RATE": 1.0,  # messages per second per user, across all their sockets
+    "CHAT_BURST": 5,  # messages a user may send at once
+    "CHAT_COOL_DOWN": 10,  # seconds a flooding user may not post
+    "CHAT_ABUSE": 5,  # refused posts within a cool-down before a 1008 close
+    "CHAT_TYPING_EVERY": 2.0,  # seconds between two typing events of a socket
+    "CHAT_IMAGE_BYTES": 2 * 1024 * 1024,  # largest image upload
+}
+MAX_TEXT = 4000  # no room allows more (models.chat.MAX_MESSAGE_LENGTH)
+MENTION_RE = re.compile(r"@(\w[\w.+-]*)")
+
+
+def limit(name: str):
+    """settings.DUPLEX[name], else the environment's DUPLEX_<name>, else LIMITS."""
+    if name in settings.DUPLEX:
+        return settings.DUPLEX[name]
+    default = LIMITS[name]
+    raw = os.environ.get(f"DUPLEX_{name}")
+    return type(default)(raw) if raw else default
+
+
+def choose_subprotocol(offered: list[str]) -> str | None:
+    """The first offered subprotocol this server speaks, or None (JSON)."""
+    return next((p for p in offered if p in SUBPROTOCOLS), None)
+
+
+def mentions(text: str) -> list[str]:
+    """``@name`` tokens of a message, without trailing punctuation, in order."""
+    names = (m.rstrip(".+-") for m in MENTION_RE.findall(text))
+    return list(dict.fromkeys(n for n in names if n))
+
+
+class UserRef(TypedDict):
+    id: int
+    name: str
+
+
+class MessageData(TypedDict):
+    id: int
+    seq: int
+    kind: Literal["text", "announcement"]
+    user: UserRef | None  # None for announcements
+    text: str
+    image: str | None  # URL of an attached image
+    at: str  # ISO 8601
+    edited_at: str | None
+    deleted: bool
+
+
+# Client -> server.
+
+
+class JoinFrame(TypedDict):
+    """Sent on every (re)open; ``after`` is the last seq seen (0: none)."""
+
+    type: Literal["chat.join"]
+    after: NotRequired[int]
+
+
+class SendFrame(TypedDict):
+    type: Literal["chat.send"]
+    text: str
+
+
+class EditFrame(TypedDict):
+    type: Literal["chat.edit"]
+    id: int
+    text: str
+
+
+class DeleteFrame(TypedDict):
+    type: Literal["chat.delete"]
+    id: int
+
+
+class TypingFrame(TypedDict):
+    type: Literal["chat.typing"]
+
+
+class HistoryRequest(TypedDict):
+    """Load earlier messages: those with ``seq < before``."""
+
+    type: Literal["chat.history"]
+    before: int
+    limit: NotRequired[int]
+
+
+class WhoFrame(TypedDict):
+    type: Literal["chat.who"]
+
+
+# Server -> client.
+
+
+class RoomInfo(TypedDict):
+    slug: str
+    name: str
+    topic: str
+    is_public: bool
+    max_length: int
+    slow_mode_seconds: int
+    edit_seconds: int
+
+
+class JoinedFrame(TypedDict):
+    type: Literal["chat.joined"]
+    room: RoomInfo
+    you: UserRef | None
+    muted_until: NotRequired[str | None]
+    members: list[UserRef]
+    last_seq: int
+    resume: Literal["history", "replay", "reset"]
+
+
+class HistoryFrame(TypedDict):
+    """The snapshot on join (``last_seq``) or a page of earlier ones (``before``)."""
+
+    type: Literal["chat.history", "chat.reset"]
+    messages: list[MessageData]
+    has_more: bool
+    last_seq: NotRequired[int]
+    before: NotRequired[int]
+
+
+class MessageFrame(MessageData):
+    type: Literal["chat.message"]
+    room: str
+
+
+class EditedFrame(TypedDict):
+    type: Literal["chat.edit"]
+    room: str
+    seq: int
+    id: int
+    text: str
+    edited_at: str
+
+
+class DeletedFrame(TypedDict):
+    type: Literal["chat.delete"]
+    room: str
+    seq: int
+    id: int
+
+
+class TypingEvent(TypedDict):
+    type: Literal["chat.typing"]
+    user: UserRef
+
+
+class PresenceFrame(TypedDict):
+    type: Literal["chat.presence"]
+    event: Literal["join", "leave", "list"]
+    user: NotRequired[UserRef]
+    members: list[UserRef]
+    online: int
+
+
+class MutedFrame(TypedDict):
+    type: Literal["chat.muted"]
+    until: str | None
+    reason: str
+
+
+class RoomCountFrame(TypedDict):
+    """``/ws/chat/``: online count of one room (conflated per room)."""
+
+    type: Literal["chat.room"]
+    slug: str
+    online: int
+
+
+class RoomsFrame(TypedDict):
+    type: Literal["chat.rooms"]
+    rooms: list[RoomCountFrame]
+
+
+def after_field(frame: dict) -> int:
+    return int_field(frame, "after", default=0)
+
+
+def id_field(frame: dict) -> int:
+    return int_field(frame, "id", minimum=1)
+
+
+def history_request(frame: dict) -> tuple[int, int]:
+    before = int_field(frame, "before", minimum=1)
+    size = int_field(
+        frame, "limit", minimum=1, maximum=100, default=limit("CHAT_HISTORY")
+    )
+    return before, size
+
+
+def room_text(text: str, max_length: int) -> str:
+    """A message text checked against the room's limit (already stripped)."""
+    if "\x00" in text:  # the plain-text subprotocol and uploads skip decode_frame
+        raise ProtocolError(ErrorCode.INVALID, "A message may not contain NUL.")
+    if len(text) > max_length:
+        raise ProtocolError(
+            ErrorCode.TOO_BIG,
+            f"A message in this room is at most {max_length} characters.",
+        )
+    return text
+
+
+# The plain-text ("chat") subprotocol.
+
+
+def plain_line(frame: dict) -> str | None:
+    """Render a frame as the plain-text subprotocol shows it; None to skip."""
+    kind = frame.get("type")
+    if kind == "chat.message" and not frame.get("deleted"):
+        name = frame["user"]["name"] if frame.get("user") else "*"
+        text = frame["text"]
+        if frame.get("image"):
+            text = f"{text} [image: {frame['image']}]".strip()
+        return f"{name}: {text}"
+    if kind == "error":
+        return f"! {frame['code']}: {frame['detail']}"
+    if kind == "chat.muted":
+        return f"! muted: {frame.get('reason') or ''}".rstrip()
+    return None

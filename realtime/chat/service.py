@@ -1,0 +1,468 @@
+"""Chat's database work: access, writes under the room lock, ordered publishing.
+
+Synchronous on purpose: the consumer calls it through ``sync_to_async``, and
+the upload view and the admin call it directly, so every writer takes the same
+path: lock the room row, take the next seq, write, commit, then publish.
+"""
+
+import logging
+import math
+import time
+from functools import partial
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent
+from realtime.chat.protocol import limit, mentions, room_text
+from realtime.core import fanout
+from realtime.core.envelope import CloseCode, ErrorCode, ProtocolError
+from realtime.core.outages import SERVICE_ERRORS
+from realtime.core.ratelimit import TokenBucket
+from realtime.signals import message_posted
+
+log = logging.getLogger(__name__)
+PUBLISH_BATCH = 200
+
+
+class Flooded(ProtocolError):
+    """Over the per-user message rate; ``abuse`` when it goes on regardless."""
+
+    def __init__(self, detail: str, abuse: bool = False):
+        super().__init__(ErrorCode.RATE_LIMITED, detail)
+        self.abuse = abuse
+
+
+# Rendering: one function per shape, shared by live publishes and replays.
+
+
+def user_ref(user) -> dict | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return {"id": user.pk, "name": user.get_username()}
+
+
+def room_info(room: Room) -> dict:
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "topic": room.topic,
+        "is_public": room.is_public,
+        "max_length": room.max_length,
+        "slow_mode_seconds": room.slow_mode_seconds,
+        "edit_seconds": limit("CHAT_EDIT_SECONDS"),
+    }
+
+
+def message_data(message: Message) -> dict:
+    deleted = message.deleted_at is not None
+    announcement = message.kind == Message.ANNOUNCEMENT
+    user = None
+    if not announcement:
+        user = {"id": message.author_id or 0, "name": message.author_name}
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "kind": message.kind,
+        "user": user,
+        "text": "" if deleted else message.text,
+        "image": message.image.url if message.image and not deleted else None,
+        "at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted": deleted,
+    }
+
+
+def render_event(event: RoomEvent, slug: str) -> dict:
+    """An event as a frame, from the message's *current* state: a replay never
+    shows text that was since edited or deleted."""
+    message = event.message
+    if event.kind == RoomEvent.MESSAGE:
+        return {"type": "chat.message", "room": slug, **message_data(message)}
+    frame = {"type": f"chat.{event.kind}", "room": slug, "seq": event.seq}
+    frame["id"] = message.pk
+    if event.kind == RoomEvent.EDIT:
+        if message.deleted_at is not None:
+            return {**frame, "type": "chat.delete"}
+        frame["text"] = message.text
+        frame["edited_at"] = (message.edited_at or event.at).isoformat()
+    return frame
+
+
+# Access.
+
+
+def open_room(slug: str, user) -> tuple[Room | None, tuple[CloseCode, str] | None]:
+    """The room and, if ``user`` may not open it, the close code and reason."""
+    room = Room.objects.filter(slug=slug).first()
+    if room is None:
+        return None, (CloseCode.NOT_FOUND, "No such room.")
+    return room, refusal(room, user)
+
+
+def refusal(room: Room, user) -> tuple[CloseCode, str] | None:
+    if room.closed:
+        return CloseCode.ROOM_CLOSED, room.closed_reason or "This room is closed."
+    if not can_read(room, user):
+        return CloseCode.FORBIDDEN, "This room is private: members only."
+    if user.is_authenticated:
+        ban = Ban.objects.active().filter(room=room, user=user).first()
+        if ban is not None:
+            return CloseCode.BANNED, ban.reason or "You are banned from this room."
+    return None
+
+
+def can_read(room: Room, user) -> bool:
+    if room.is_public:
+        return True
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or room.members.filter(pk=user.pk).exists()
+
+
+def muted_until(room_id: int, user) -> tuple[bool, str | None, str]:
+    """(muted, until as ISO 8601 or None for good, reason)."""
+    if not user.is_authenticated:
+        return False, None, ""
+    mute = Mute.objects.active().filter(room_id=room_id, user=user).first()
+    if mute is None:
+        return False, None, ""
+    return True, mute.until.isoformat() if mute.until else None, mute.reason
+
+
+# Flood control: one token bucket per user in the shared cache, so three tabs
+# (or three processes) do not triple the allowance.
+
+
+_local_buckets: dict[int, TokenBucket] = {}
+
+
+def check_flood(user_id: int) -> None:
+    """Refuse a post over the user's rate; without the shared cache (Redis down),
+    each process keeps its own bucket for the user meanwhile."""
+    try:
+        _check_shared_bucket(user_id)
+    except SERVICE_ERRORS as exc:
+        log.warning("Flood control falls back to this process (%s)", exc)
+        bucket = _local_buckets.get(user_id)
+        if bucket is None:
+            bucket = TokenBucket(limit("CHAT_RATE"), limit("CHAT_BURST"))
+            _local_buckets[user_id] = bucket
+        if not bucket.take():
+            raise Flooded("Too many messages: slow down.") from None
+
+
+def _check_shared_bucket(user_id: int) -> None:
+    now = time.time()
+    cool_key, abuse_key = f"chat:cool:{user_id}", f"chat:abuse:{user_id}"
+    cool_down = limit("CHAT_COOL_DOWN")
+    cool_until = cache.get(cool_key)
+    if cool_until and cool_until > now:
+        cache.add(abuse_key, 0, cool_down)
+        strikes = cache.incr(abuse_key)
+        wait = math.ceil(cool_until - now)
+        raise Flooded(
+            f"Cooling down: wait {wait} s.", abuse=strikes >= limit("CHAT_ABUSE")
+        )
+    rate, burst = limit("CHAT_RATE"), limit("CHAT_BURST")
+    tokens, stamp = cache.get(f"chat:bucket:{user_id}") or (burst, now)
+    tokens = min(burst, tokens + (now - stamp) * rate)
+    if tokens < 1:
+        cache.set(cool_key, now + cool_down, cool_down)
+        cache.set(abuse_key, 0, cool_down)
+        raise Flooded(f"Too many messages: wait {cool_down} s.")
+    cache.set(f"chat:bucket:{user_id}", (tokens - 1, now), 3600)
+
+
+# Writes. Each locks the room row, appends events, and publishes after commit.
+
+
+def _locked(room_id: int) -> Room:
+    return Room.objects.select_for_update().get(pk=room_id)
+
+
+def _append(room: Room, kind: str, message: Message) -> RoomEvent:
+    room.last_seq += 1
+    Room.objects.filter(pk=room.pk).update(last_seq=room.last_seq)
+    event = RoomEvent.objects.create(
+        room=room, seq=room.last_seq, kind=kind, message=message
+    )
+    transaction.on_commit(partial(publish_pending, room.pk))
+    return event
+
+
+def _check_can_post(room: Room, user) -> None:
+    if not user.is_authenticated:
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
+    problem = refusal(room, user)
+    if problem is not None:
+        raise ProtocolError(ErrorCode.FORBIDDEN, problem[1])
+    muted, until, reason = muted_until(room.pk, user)
+    if muted:
+        detail = f"You are muted here until {until}." if until else "You are muted."
+        raise ProtocolError(ErrorCode.FORBIDDEN, f"{detail} {reason}".strip())
+
+
+def _check_slow_mode(room: Room, user) -> None:
+    if not room.slow_mode_seconds or user.is_staff:
+        return
+    last = (
+        Message.objects.filter(room=room, author=user, kind=Message.TEXT)
+        .order_by("-seq")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return
+    wait = room.slow_mode_seconds - (timezone.now() - last).total_seconds()
+    if wait > 0:
+        raise ProtocolError(
+            ErrorCode.RATE_LIMITED, f"Slow mode: wait {math.ceil(wait)} s."
+        )
+
+
+def post_message(room_id: int, user, text: str, image: str = "") -> Message:
+    """Store a user's message and publish it; raises ProtocolError when refused."""
+    if not user.is_authenticated:
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
+    check_flood(user.pk)
+    with transaction.atomic():
+        room = _locked(room_id)
+        _check_can_post(room, user)
+        _check_slow_mode(room, user)
+        text = room_text(text.strip(), room.max_length)
+        if not text and not image:
+            raise ProtocolError(ErrorCode.INVALID, "A message needs text or an image.")
+        message = Message.objects.create(
+            room=room,
+            author=user,
+            author_name=user.get_username(),
+            text=text,
+            image=image,
+            seq=room.last_seq + 1,
+        )
+        _append(room, RoomEvent.MESSAGE, message)
+        transaction.on_commit(partial(_signal_posted, message, room))
+    return message
+
+
+def announce(room_id: int, text: str, by=None) -> Message:
+    """Post an announcement (admin); it is on the room's stream like a message."""
+    with transaction.atomic():
+        room = _locked(room_id)
+        message = Message.objects.create(
+            room=room,
+            author=by,
+            author_name=by.get_username() if by else "",
+            kind=Message.ANNOUNCEMENT,
+            text=text,
+            seq=room.last_seq + 1,
+        )
+        _append(room, RoomEvent.MESSAGE, message)
+    _moderation("announce", room, by=getattr(by, "pk", None))
+    return message
+
+
+def _own_message(room: Room, user, message_id: int) -> Message:
+    message = Message.objects.filter(
+        room=room, pk=message_id, deleted_at__isnull=True
+    ).first()
+    if message is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message in this room.")
+    if message.author_id != user.pk or message.kind != Message.TEXT:
+        raise ProtocolError(
+            ErrorCode.FORBIDDEN, "You can change your own messages only."
+        )
+    age = (timezone.now() - message.created_at).total_seconds()
+    if age > limit("CHAT_EDIT_SECONDS"):
+        raise ProtocolError(ErrorCode.FORBIDDEN, "Too late to change this message.")
+    return message
+
+
+def edit_message(room_id: int, user, message_id: int, text: str) -> Message:
+    if not user.is_authenticated:
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to edit.")
+    with transaction.atomic():
+        room = _locked(room_id)
+        _check_can_post(room, user)
+        message = _own_message(room, user, message_id)
+        text = room_text(text.strip(), room.max_length)
+        if not text and not message.image:
+            raise ProtocolError(ErrorCode.INVALID, "A message needs text or an image.")
+        message.text = text
+        message.edited_at = timezone.now()
+        message.save(update_fields=["text", "edited_at"])
+        _append(room, RoomEvent.EDIT, message)
+    return message
+
+
+def delete_message(message_id: int, user=None, moderator: bool = False) -> bool:
+    """Delete a message for everyone (soft: moderators still see it in the admin).
+
+    Without ``moderator`` only the author may, within the edit window.
+    """
+    if not moderator and (user is None or not user.is_authenticated):
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to delete.")
+    room_id = Message.objects.filter(pk=message_id).values_list("room_id", flat=True)
+    room_id = room_id.first()
+    if room_id is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message.")
+    with transaction.atomic():
+        room = _locked(room_id)
+        if moderator:
+            message = Message.objects.get(pk=message_id)
+            if message.deleted_at is not None:
+                return False
+        else:
+            message = _own_message(room, user, message_id)
+        message.deleted_at = timezone.now()
+        message.save(update_fields=["deleted_at"])
+        _append(room, RoomEvent.DELETE, message)
+    if moderator:
+        by = getattr(user, "pk", None)
+        _moderation("delete message", room, target=message.author_id, by=by)
+    return True
+
+
+def _signal_posted(message: Message, room: Room) -> None:
+    names = mentions(message.text)
+    if names:
+        users = get_user_model().objects.filter(username__in=names)
+        if not room.is_public:  # a mention must not carry private text outside
+            users = users.filter(Q(is_staff=True) | Q(chat_rooms=room))
+        known = set(users.values_list("username", flat=True))
+        names = [n for n in names if n in known]
+    results = message_posted.send_robust(
+        sender=Message,
+        message_id=message.pk,
+        room_slug=room.slug,
+        room_public=room.is_public,
+        author_id=message.author_id,
+        author_name=message.author_name,
+        text=message.text,
+        mentions=names,
+    )
+    for receiver, result in results:
+        if isinstance(result, Exception):
+            log.error("message_posted receiver %r failed: %r", receiver, result)
+
+
+# Publishing.
+
+
+def publish_pending(room_id: int) -> None:
+    """Publish the room's committed but unpublished events, in seq order.
+
+    Runs after every write commits (and on join). Holding the room row lock
+    while publishing makes one publisher at a time per room, across processes:
+    if two processes commit seqs 5 and 6 at once, 5 still leaves first. What a
+    crashed writer committed but never published goes out with the next write
+    or join. A socket's seq window drops the rare duplicate.
+    """
+    try:
+        while True:
+            with transaction.atomic():
+                room = _locked(room_id)
+                if room.published_seq >= room.last_seq:
+                    return
+                events = list(
+                    RoomEvent.objects.filter(room=room, seq__gt=room.published_seq)
+                    .select_related("message")
+                    .order_by("seq")[:PUBLISH_BATCH]
+                )
+                for event in events:
+                    fanout.publish(room.stream, render_event(event, room.slug))
+                Room.objects.filter(pk=room.pk).update(published_seq=events[-1].seq)
+    except Exception as exc:
+        # The events are stored; the next write or join publishes them.
+        log.warning("Publishing room %s failed (%s); will retry", room_id, exc)
+
+
+# Reads.
+
+
+def _page(queryset, size: int) -> tuple[list[dict], bool]:
+    rows = list(queryset.order_by("-seq")[: size + 1])
+    has_more = len(rows) > size
+    return [message_data(m) for m in reversed(rows[:size])], has_more
+
+
+def snapshot(room_id: int) -> dict:
+    """The latest messages and the seq they are current up to."""
+    room = Room.objects.get(pk=room_id)
+    visible = Message.objects.filter(
+        room=room, deleted_at__isnull=True, seq__lte=room.last_seq
+    )
+    messages, has_more = _page(visible, limit("CHAT_HISTORY"))
+    return {"messages": messages, "has_more": has_more, "last_seq": room.last_seq}
+
+
+def earlier(room_id: int, before: int, size: int) -> dict:
+    visible = Message.objects.filter(
+        room_id=room_id, deleted_at__isnull=True, seq__lt=before
+    )
+    messages, has_more = _page(visible, size)
+    return {"messages": messages, "has_more": has_more, "before": before}
+
+
+def events_after(room_id: int, after: int) -> list[dict] | None:
+    """The room's frames after ``after``, or None when that gap is not replayed."""
+    room = Room.objects.get(pk=room_id)
+    if room.published_seq < room.last_seq:
+        publish_pending(room_id)  # a crashed writer's leftovers
+    if after > room.last_seq or room.last_seq - after > limit("CHAT_REPLAY_MAX"):
+        return None
+    events = (
+        RoomEvent.objects.filter(room=room, seq__gt=after)
+        .select_related("message")
+        .order_by("seq")
+    )
+    return [render_event(event, room.slug) for event in events]
+
+
+# Moderation (admin): the write, then a control event after commit.
+
+
+def _moderation(action: str, room: Room, target=None, by=None) -> None:
+    """One structured log line per moderation action: who did what, where."""
+    fields = {"event": "moderation", "room": room.slug, "target": target, "by": by}
+    log.info("moderation: %s", action, extra=fields)
+
+
+def notify_ban(ban: Ban) -> None:
+    _moderation("ban", ban.room, target=ban.user_id, by=getattr(ban, "by_id", None))
+    fanout.publish_control_on_commit(
+        ban.room.stream,
+        {"type": "ban", "user_id": ban.user_id, "reason": ban.reason},
+    )
+
+
+def notify_mute(mute: Mute) -> None:
+    _moderation("mute", mute.room, target=mute.user_id, by=getattr(mute, "by_id", None))
+    until = mute.until.isoformat() if mute.until else None
+    fanout.publish_control_on_commit(
+        mute.room.stream,
+        {
+            "type": "mute",
+            "user_id": mute.user_id,
+            "until": until,
+            "reason": mute.reason,
+        },
+    )
+
+
+def close_room(room: Room, reason: str = "") -> None:
+    _moderation("close room", room)
+    Room.objects.filter(pk=room.pk).update(closed=True, closed_reason=reason)
+    room.closed, room.closed_reason = True, reason
+    fanout.publish_control_on_commit(
+        room.stream, {"type": "close", "reason": reason or "This room was closed."}
+    )
+
+
+def notify_access_changed(room: Room) -> None:
+    """Members or visibility changed: open sockets check their access again."""
+    fanout.publish_control_on_commit(room.stream, {"type": "access"})

@@ -1,0 +1,103 @@
+"""Chat pages and the image upload; the live part is ``consumers/chat.py``."""
+
+import uuid
+
+from django.core.files.storage import default_storage
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from PIL import Image, UnidentifiedImageError
+
+from realtime.chat import service
+from realtime.chat.models import Room
+from realtime.chat.protocol import MAX_TEXT, limit
+from realtime.core.envelope import ErrorCode, ProtocolError
+
+# Formats a browser shows inline and that cannot carry script (no SVG).
+IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+MAX_PIXELS = 40_000_000
+STATUS = {
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.TOO_BIG: 413,
+    ErrorCode.RATE_LIMITED: 429,
+}
+
+
+def index(request):
+    """The rooms this visitor may read; online counts arrive over /ws/chat/."""
+    rooms = [
+        room
+        for room in Room.objects.filter(closed=False)
+        if service.can_read(room, request.user)
+    ]
+    return render(request, "realtime/chat/index.html", {"rooms": rooms})
+
+
+def room(request, slug):
+    room = get_object_or_404(Room, slug=slug)
+    if not service.can_read(room, request.user):
+        raise Http404(_("No such room."))  # a private room's existence stays private
+    config = {
+        "slug": room.slug,
+        "user": service.user_ref(request.user),
+        "edit_seconds": limit("CHAT_EDIT_SECONDS"),
+        "max_length": room.max_length,
+        "max_image_bytes": limit("CHAT_IMAGE_BYTES"),
+    }
+    return render(request, "realtime/chat/room.html", {"room": room, "config": config})
+
+
+def _error(code: ErrorCode, detail: str) -> JsonResponse:
+    body = {"type": "error", "code": str(code), "detail": detail}
+    return JsonResponse(body, status=STATUS.get(code, 400))
+
+
+def image_extension(upload) -> str | None:
+    """The file's real image type (read by Pillow, not its name), or None."""
+    try:
+        with Image.open(upload) as image:
+            width, height = image.size
+            image.verify()
+            found = IMAGE_FORMATS.get(image.format)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None
+    finally:
+        upload.seek(0)
+    return found if width * height <= MAX_PIXELS else None
+
+
+@require_POST
+def upload(request, slug):
+    """Post an image (and an optional caption) to a room; CSRF-checked form POST."""
+    if not request.user.is_authenticated:
+        return _error(ErrorCode.UNAUTHENTICATED, _("Log in to post."))
+    room = get_object_or_404(Room, slug=slug)
+    problem = service.refusal(room, request.user)
+    if problem is not None:
+        return _error(ErrorCode.FORBIDDEN, problem[1])
+    image = request.FILES.get("image")
+    if image is None:
+        return _error(ErrorCode.INVALID, _("Choose an image to send."))
+    if image.size > limit("CHAT_IMAGE_BYTES"):
+        size = limit("CHAT_IMAGE_BYTES") // 1024
+        return _error(ErrorCode.TOO_BIG, _("Images are at most %d KiB.") % size)
+    extension = image_extension(image)
+    if extension is None:
+        return _error(
+            ErrorCode.INVALID, _("That file is not a PNG, JPEG, GIF or WebP.")
+        )
+    text = request.POST.get("text", "")[:MAX_TEXT]
+    name = default_storage.save(
+        f"chat/{room.slug}/{uuid.uuid4().hex}.{extension}", image
+    )
+    try:
+        message = service.post_message(room.pk, request.user, text, image=name)
+    except ProtocolError as exc:
+        default_storage.delete(name)
+        return _error(exc.code, exc.detail)
+    return JsonResponse(
+        {"id": message.pk, "seq": message.seq, "image": message.image.url}
+    )

@@ -1,1 +1,0 @@
-"""One module per feature; each consumer handles one socket's life."""

@@ -1,0 +1,228 @@
+"""The base of every JSON feature socket: dispatch, errors, limits and fan-out."""
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import aclose_old_connections
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from realtime.core import metrics, sessions
+from realtime.core.envelope import (
+    CloseCode,
+    ErrorCode,
+    ProtocolError,
+    decode_frame,
+    encode,
+)
+from realtime.core.fanout import Outbox, get_hub
+from realtime.core.outages import SERVICE_ERRORS
+from realtime.core.ratelimit import TokenBucket
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+UNAVAILABLE = "A service this page needs is briefly unavailable; try again."
+
+
+class NoDatabase:
+    """For consumers that never touch the database: skip the thread hop Channels
+    makes before every message (``aclose_old_connections`` through a
+    thread-sensitive ``sync_to_async``), which runs every inbound frame of the
+    process through one thread, one at a time. Put it first in the bases."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+
+class ObservedSocket(AsyncWebsocketConsumer):
+    """Counts and logs a socket's life: accept, refuse, close (with its code).
+
+    Logs carry a connection id, the user id and the path; never a frame's
+    content, a cookie or a session key.
+    """
+
+    accepted = False
+
+    def _log_fields(self, event: str, **extra) -> dict:
+        user = self.scope.get("user")
+        if not hasattr(self, "conn_log_id"):
+            self.conn_log_id = uuid.uuid4().hex[:12]
+        return {
+            "event": event,
+            "conn": self.conn_log_id,
+            "user": getattr(user, "pk", None),
+            "path": self.scope.get("path"),
+            **extra,
+        }
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.accepted = True
+        endpoint = metrics.endpoint_of(self.scope.get("path", ""))
+        metrics.connections.inc(endpoint)
+        metrics.connections_total.inc(endpoint)
+        log.info("socket open", extra=self._log_fields("connect"))
+        session = self.scope.get("session")
+        if getattr(self.scope.get("user"), "is_authenticated", False) and session:
+            await sessions.watch(self, session.session_key)
+
+    async def websocket_disconnect(self, message):
+        """Count and log the close, then run ``disconnect`` even in an outage."""
+        code = message.get("code", 1005)
+        if self.accepted:
+            self.accepted = False
+            endpoint = metrics.endpoint_of(self.scope.get("path", ""))
+            metrics.connections.dec(endpoint)
+            metrics.closes_total.inc(endpoint, code)
+            log.info("socket closed", extra=self._log_fields("close", code=code))
+        try:
+            await self.disconnect(code)
+        except SERVICE_ERRORS as exc:
+            log.warning(
+                "cleanup after close failed: %s", exc, extra=self._log_fields("outage")
+            )
+        await aclose_old_connections()
+        raise StopConsumer()
+
+
+class JsonSocket(ObservedSocket):
+    """A socket that speaks the JSON envelope and receives fan-out through the hub.
+
+    Subclasses list their client message types in ``handlers()`` (an allow-list:
+    a client never names a method) and call ``follow(topic)`` to receive a
+    topic's publishes. Bad input earns an error frame and a strike; too many
+    strikes, or a flood past the token bucket, close the socket with 1008.
+    """
+
+    # The hub delivers fan-out; a socket needs no channel-layer channel of its own.
+    channel_layer_alias = None
+    wire_format = "json"
+
+    async def websocket_connect(self, message):
+        """Set up per-socket state before ``connect`` runs."""
+        limits = settings.DUPLEX
+        self.endpoint = metrics.endpoint_of(self.scope.get("path", ""))
+        self.bucket = TokenBucket(limits["FRAME_RATE"], limits["FRAME_BURST"])
+        self.strikes = 0
+        self.following: set[str] = set()
+        self.outbox = Outbox(
+            self.scope,
+            self.base_send,
+            fmt=self.wire_format,
+            on_gap=self.fanout_gap,
+            on_control=self.fanout_control,
+        )
+        try:
+            await super().websocket_connect(message)
+        except SERVICE_ERRORS as exc:
+            log.warning("connect failed: %s", exc, extra=self._log_fields("outage"))
+            if not self.accepted:
+                await self.accept()
+            await self.close(CloseCode.TRY_AGAIN_LATER, "service unavailable")
+
+    def handlers(self) -> dict[str, Handler]:
+        """Map each client ``type`` this socket accepts to its handler."""
+        return {}
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Check, decode and dispatch one client frame; errors never escape."""
+        try:
+            frame = self.decode(text_data, bytes_data)
+            metrics.messages_in.inc(self.endpoint)
+            if not self.bucket.take():
+                metrics.rate_limited.inc(self.endpoint)
+                await self.strike(
+                    ProtocolError(ErrorCode.RATE_LIMITED, "Too many frames; slow down.")
+                )
+                return
+            if frame["type"] == "ping":  # client.js heartbeat
+                await self.send_json({"type": "pong"})
+                return
+            handler = self.handlers().get(frame["type"])
+            if handler is None:
+                raise ProtocolError(
+                    ErrorCode.UNKNOWN_TYPE, f"Unknown type {frame['type']!r}."
+                )
+            await handler(frame)
+        except ProtocolError as exc:
+            await self.strike(exc)
+        except SERVICE_ERRORS as exc:
+            log.warning("frame failed: %s", exc, extra=self._log_fields("outage"))
+            await self.send_json(
+                ProtocolError(ErrorCode.UNAVAILABLE, UNAVAILABLE).frame()
+            )
+
+    def decode(self, text_data, bytes_data) -> dict[str, Any]:
+        if bytes_data is not None:
+            raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, "Send JSON text frames.")
+        if len(text_data) > settings.DUPLEX["MAX_FRAME_BYTES"]:
+            raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
+        return decode_frame(text_data)
+
+    async def strike(self, error: ProtocolError) -> None:
+        """Answer bad input with its error frame; close 1008 on repeated abuse."""
+        self.strikes += 1
+        metrics.errors_total.inc(self.endpoint, str(error.code))
+        if self.strikes > settings.DUPLEX["MAX_STRIKES"]:
+            fields = self._log_fields("strikes", code=int(CloseCode.POLICY_VIOLATION))
+            log.info("closing after %d strikes", self.strikes, extra=fields)
+            await self.close(CloseCode.POLICY_VIOLATION)
+            return
+        await self.send_json(error.frame())
+
+    async def send_json(self, content: dict[str, Any]) -> None:
+        """Send one frame through the outbox, in order with fan-out frames."""
+        metrics.messages_out.inc(self.endpoint)
+        self.outbox.put_text(encode(content))
+
+    async def close(self, code=None, reason=None):
+        """Close after every frame already queued (error frames, last events)."""
+        outbox = getattr(self, "outbox", None)
+        if outbox is None or code is None or code is True:
+            await super().close(code, reason)
+        else:
+            await outbox.close_socket(code, reason)
+
+    async def refuse(self, code: CloseCode, reason: str) -> None:
+        """Accept, then close with an application code the browser can read.
+
+        A close before accept is an HTTP 403 with no code; accepting first lets
+        the client see ``code`` and ``reason`` and know not to reconnect.
+        """
+        await self.accept()
+        log.info("socket refused", extra=self._log_fields("refuse", code=int(code)))
+        await self.close(code, reason)
+
+    async def follow(self, topic: str) -> None:
+        """Receive every publish to ``topic`` until unfollowed or disconnected."""
+        if topic not in self.following:
+            self.following.add(topic)
+            await get_hub().join(topic, self.outbox)
+
+    async def unfollow(self, topic: str) -> None:
+        if topic in self.following:
+            self.following.discard(topic)
+            await get_hub().leave(topic, self.outbox)
+
+    async def fanout_gap(self, topic: str, after_seq: int) -> None:
+        """Replay a reliable stream after ``after_seq``; streams override this."""
+
+    async def fanout_control(self, topic: str, event: dict[str, Any]) -> None:
+        """React to a control event (ban, close, kick); features override this."""
+
+    async def websocket_disconnect(self, message):
+        """Leave every topic before the consumer stops."""
+        outbox = getattr(self, "outbox", None)
+        if outbox is not None:
+            outbox.close()
+            await get_hub().leave_all(outbox, self.following)
+        await super().websocket_disconnect(message)

@@ -1,0 +1,1 @@
+"""The echo playground: the echo socket, the handshake mirror, the page."""

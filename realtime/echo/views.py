@@ -1,0 +1,7 @@
+"""The echo playground's page."""
+
+from django.shortcuts import render
+
+
+def echo(request):
+    return render(request, "realtime/echo.html")

@@ -1,0 +1,14 @@
+"""Duplex's models: each feature folder has its own; all in the ``realtime`` app."""
+
+from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent  # noqa: F401
+from realtime.game.models import Game, Move  # noqa: F401
+from realtime.notifications.models import (  # noqa: F401
+    Notification,
+    NotificationStream,
+    PriceAlert,
+    RoomFollow,
+    TeamFollow,
+    UserFollow,
+)
+from realtime.quotes.models import Instrument, PricePoint, Quote, Watchlist  # noqa: F401
+from realtime.scores.models import Competition, Match, MatchEvent, Team  # noqa: F401

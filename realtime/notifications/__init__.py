@@ -1,0 +1,1 @@
+"""Notifications, follows and price alerts: a reliable stream per user."""

@@ -1,0 +1,86 @@
+"""``/ws/notifications/``: the logged-in user's own reliable notification stream."""
+
+from asgiref.sync import sync_to_async
+
+from realtime.core.envelope import (
+    CloseCode,
+    ErrorCode,
+    ProtocolError,
+    encode,
+    int_field,
+)
+from realtime.core.sockets import JsonSocket
+from realtime.notifications import service as notify
+from realtime.notifications.protocol import (
+    MAX_GAP_REPLAY,
+    MAX_REPLAY,
+    RECENT,
+    new_frame,
+    user_topic,
+)
+
+
+class NotificationSocket(JsonSocket):
+    """One per open page; the stream is always the session user's own."""
+
+    async def connect(self):
+        """Anonymous visitors are refused: there is nobody to notify."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(CloseCode.UNAUTHENTICATED, "Log in to get notifications.")
+            return
+        self.user_id = user.pk
+        self.topic = user_topic(user.pk)
+        self.started = False
+        await self.accept()
+
+    def handlers(self):
+        return {
+            "notifications.hello": self.on_hello,
+            "notifications.read": self.on_read,
+            "notifications.read_all": self.on_read_all,
+        }
+
+    async def on_hello(self, frame):
+        """Start the stream after the client's last seq: state, missed rows, live."""
+        after = int_field(frame, "after", default=0)
+        if self.started:
+            raise ProtocolError(ErrorCode.CONFLICT, "The stream has already started.")
+        self.started = True
+        last_seq, _ = await sync_to_async(notify.stream_state)(self.user_id)
+        reset = after == 0 or after > last_seq or last_seq - after > MAX_REPLAY
+        floor = max(last_seq - RECENT, 0) if reset else after
+        # Follow before reading, with the window set: a notification stored
+        # meanwhile arrives live or in the rows below, and once only.
+        self.outbox.start_stream(self.topic, floor=floor)
+        await self.follow(self.topic)
+        state, rows = await sync_to_async(_snapshot)(self.user_id, floor)
+        await self.send_json({"type": "notifications.state", **state, "reset": reset})
+        self._replay(rows)
+
+    async def on_read(self, frame):
+        """Mark one read; every tab of the user gets the new count."""
+        seq = int_field(frame, "seq", minimum=1)
+        if not await sync_to_async(notify.mark_read)(self.user_id, seq):
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"No notification {seq}.")
+
+    async def on_read_all(self, frame):
+        """Mark all read; every tab of the user gets the new count."""
+        await sync_to_async(notify.mark_read)(self.user_id)
+
+    async def fanout_gap(self, topic, after_seq):
+        """This socket fell behind: read what it missed back from the database."""
+        rows = await sync_to_async(notify.after)(
+            self.user_id, after_seq, MAX_GAP_REPLAY
+        )
+        self._replay(rows)
+
+    def _replay(self, rows):
+        for row in rows:
+            self.outbox.put_replayed(self.topic, row.seq, encode(new_frame(row)))
+
+
+def _snapshot(user_id: int, floor: int):
+    last_seq, unread = notify.stream_state(user_id)
+    rows = notify.after(user_id, floor, MAX_REPLAY + RECENT)
+    return {"unread": unread, "last_seq": last_seq}, rows

@@ -1,0 +1,94 @@
+"""What makes a notification: team moments, chat messages, price crossings.
+
+Connected from ``RealtimeConfig.ready``. Chat and quotes are reached only
+through ``realtime.signals``; scores through ``scoreboard.match_moments``.
+"""
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from realtime.core.presence import get_presence
+from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
+from realtime.notifications import alerts as price_alerts
+from realtime.notifications import service as notify
+from realtime.scores.service import match_moments
+from realtime.signals import message_posted, price_ticked
+
+MAX_MENTIONS = 20
+
+
+@receiver(match_moments, dispatch_uid="notifications.match_moments")
+def on_match_moments(sender, match_id: int, moments: list[str], **kwargs):
+    """Kick-off, goals and full-time go to followers of either team."""
+    match = Match.objects.select_related("competition", "home", "away").get(pk=match_id)
+    users = set(
+        TeamFollow.objects.filter(team__in=[match.home_id, match.away_id]).values_list(
+            "user_id", flat=True
+        )
+    )
+    score = f"{match.home} {match.home_score}-{match.away_score} {match.away}"
+    titles = {
+        "kick_off": _("Kick-off: %(home)s - %(away)s")
+        % {"home": match.home, "away": match.away},
+        "goal": _("Goal! %(score)s") % {"score": score},
+        "full_time": _("Full-time: %(score)s") % {"score": score},
+    }
+    body = f"{match.competition.name} · {match.minute}'"
+    for kind in moments:
+        for user_id in sorted(users):
+            notify.notify(user_id, kind, titles[kind], body, match.get_absolute_url())
+
+
+@receiver(message_posted, dispatch_uid="notifications.message_posted")
+async def on_message_posted(
+    sender, room_slug, room_public, author_id, author_name, text, mentions, **kwargs
+):
+    """Mentions always notify; followers of a public room or of the author do
+    when they are not in the room right now."""
+    present = {m["id"] for m in await get_presence().members(f"chat.{room_slug}")}
+    await sync_to_async(_notify_chat)(
+        room_slug, room_public, author_id, author_name, text, mentions, present
+    )
+
+
+def _notify_chat(room_slug, public, author_id, author_name, text, mentions, present):
+    targets: dict[int, str] = {}
+    named = get_user_model().objects.filter(username__in=mentions[:MAX_MENTIONS])
+    for user_id in named.values_list("pk", flat=True):
+        targets[user_id] = "mention"
+    if public:  # a private room's members are chat's business, not ours
+        room = RoomFollow.objects.filter(room_slug=room_slug)
+        for user_id in room.values_list("user_id", flat=True):
+            if user_id not in present:
+                targets.setdefault(user_id, "room")
+        fans = UserFollow.objects.filter(followed_id=author_id)
+        for user_id in fans.values_list("follower_id", flat=True):
+            if user_id not in present:
+                targets.setdefault(user_id, "user")
+    targets.pop(author_id, None)
+    titles = {
+        "mention": _("%(author)s mentioned you in #%(room)s"),
+        "room": _("New message in #%(room)s"),
+        "user": _("%(author)s posted in #%(room)s"),
+    }
+    names = {"author": author_name, "room": room_slug}
+    body = Truncator(text).chars(140)
+    for user_id, kind in sorted(targets.items()):
+        notify.notify(user_id, kind, titles[kind] % names, body, f"/chat/{room_slug}/")
+
+
+@receiver(price_ticked, dispatch_uid="notifications.price_ticked")
+async def on_price_ticked(sender, symbol, price, **kwargs):
+    """Every tick: a lookup in memory; the database only on a crossing."""
+    await price_alerts.get_book().on_tick(symbol, float(price))
+
+
+@receiver(post_save, sender=PriceAlert, dispatch_uid="notifications.alert_saved")
+@receiver(post_delete, sender=PriceAlert, dispatch_uid="notifications.alert_deleted")
+def on_alert_changed(sender, **kwargs):
+    transaction.on_commit(price_alerts.alerts_changed)

@@ -1,0 +1,1 @@
+"""Stock and fund quotes, their polling twin, and the market simulator."""

@@ -1,0 +1,1 @@
+"""Live sports scores and the match simulator."""

@@ -1,0 +1,59 @@
+"""``/ws/scores/``: a snapshot of the chosen matches, then every change."""
+
+from asgiref.sync import sync_to_async
+
+from realtime.core.envelope import ErrorCode, ProtocolError
+from realtime.core.sockets import JsonSocket
+from realtime.scores import service as scoreboard
+from realtime.scores.protocol import MAX_MATCHES, TOPIC_ALL, match_topic, read_matches
+
+
+class ScoresSocket(JsonSocket):
+    """Anyone may watch; a client subscribes to all matches or to chosen ones."""
+
+    async def connect(self):
+        """Open to every visitor: scores are public."""
+        await self.accept()
+
+    def handlers(self):
+        return {
+            "scores.subscribe": self.on_subscribe,
+            "scores.unsubscribe": self.on_unsubscribe,
+        }
+
+    async def on_subscribe(self, frame):
+        """Follow first, then read: a change in between arrives twice, never zero."""
+        matches = read_matches(frame)
+        if matches == "all":
+            await self.follow(TOPIC_ALL)
+            found = await sync_to_async(_todays_states)()
+            await self.send_json({"type": "scores.snapshot", "matches": found})
+            return
+        if len(self.following | {match_topic(i) for i in matches}) > MAX_MATCHES + 1:
+            raise ProtocolError(
+                ErrorCode.TOO_BIG, f"Follow at most {MAX_MATCHES} matches at once."
+            )
+        for match_id in matches:
+            await self.follow(match_topic(match_id))
+        found = await sync_to_async(_states_of)(matches)
+        missing = sorted(set(matches) - {s["id"] for s in found})
+        for match_id in missing:
+            await self.unfollow(match_topic(match_id))
+        await self.send_json({"type": "scores.snapshot", "matches": found})
+        if missing:
+            raise ProtocolError(ErrorCode.NOT_FOUND, f"No such match: {missing}.")
+
+    async def on_unsubscribe(self, frame):
+        """Stop receiving chosen matches, or (``"all"``) everything; no reply."""
+        matches = read_matches(frame)
+        topics = list(self.following) if matches == "all" else map(match_topic, matches)
+        for topic in topics:
+            await self.unfollow(topic)
+
+
+def _todays_states():
+    return scoreboard.states(scoreboard.todays_matches())
+
+
+def _states_of(ids):
+    return scoreboard.states(scoreboard.matches_by_id(ids))

@@ -1,0 +1,87 @@
+"""Live scores: ``/ws/scores/``. Anyone may watch.
+
+Client -> server: ``scores.subscribe`` / ``scores.unsubscribe`` with
+``matches``: ``"all"`` or a list of match ids. Server -> client: one
+``scores.snapshot`` per subscribe, then ``scores.match`` whenever a match
+changes. Each ``scores.match`` carries the whole state of one match and is
+conflated per match id: a slow or returning client gets the newest state.
+"""
+
+from typing import Literal, NotRequired, TypedDict
+
+from realtime.core.envelope import ErrorCode, ProtocolError
+
+TOPIC_ALL = "scores"
+MAX_MATCHES = 50
+
+
+def match_topic(match_id: int) -> str:
+    return f"scores.match.{match_id}"
+
+
+class TeamState(TypedDict):
+    id: int
+    name: str
+    short: str
+    score: int
+
+
+class EventState(TypedDict):
+    id: int
+    kind: Literal["kick_off", "goal", "card", "substitution", "half_time", "full_time"]
+    minute: int
+    team: int | None
+    player: str
+    detail: str
+
+
+class MatchState(TypedDict):
+    id: int
+    rev: int
+    competition: dict  # {"id", "name", "slug"}
+    home: TeamState
+    away: TeamState
+    status: Literal["scheduled", "live", "half_time", "finished"]
+    status_label: str
+    minute: int
+    kickoff: str  # ISO 8601
+    events: list[EventState]
+    url: str
+
+
+class SubscribeFrame(TypedDict):
+    type: Literal["scores.subscribe", "scores.unsubscribe"]
+    matches: Literal["all"] | list[int]
+
+
+class SnapshotFrame(TypedDict):
+    type: Literal["scores.snapshot"]
+    matches: list[MatchState]
+    missing: NotRequired[list[int]]
+
+
+class MatchFrame(TypedDict):
+    type: Literal["scores.match"]
+    match: MatchState
+
+
+def match_frame(state: MatchState) -> MatchFrame:
+    return {"type": "scores.match", "match": state}
+
+
+def read_matches(frame: dict) -> Literal["all"] | list[int]:
+    """``"all"`` or a de-duplicated list of positive match ids."""
+    value = frame.get("matches")
+    if value == "all":
+        return "all"
+    if not isinstance(value, list) or not value:
+        raise ProtocolError(
+            ErrorCode.INVALID, '"matches" must be "all" or a non-empty list of ids.'
+        )
+    if len(value) > MAX_MATCHES:
+        raise ProtocolError(
+            ErrorCode.TOO_BIG, f'"matches" holds more than {MAX_MATCHES} ids.'
+        )
+    if not all(type(v) is int and 0 < v < 2**53 for v in value):
+        raise ProtocolError(ErrorCode.INVALID, '"matches" ids must be positive ints.')
+    return list(dict.fromkeys(value))

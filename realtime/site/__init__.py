@@ -1,0 +1,1 @@
+"""Site-wide pieces: the home page, sign-up, and the announcements socket."""
