@@ -228,7 +228,7 @@ async def test_a_gap_replay_keeps_the_stored_order():
 
     outbox.on_gap = replay
     outbox.gaps.add("room")
-    outbox._start_replay()
+    outbox.start_replay()
     for _ in range(10):
         await asyncio.sleep(0.01)
     assert sent == [f'"seq {n}"' for n in range(1, 6)] + ['"live during replay"']

@@ -104,6 +104,10 @@ class JsonSocket(ObservedSocket):
     """
 
     # The hub delivers fan-out; a socket needs no channel-layer channel of its own.
+    # This turns off Channels' own idioms on these sockets: with no channel,
+    # ``self.channel_layer`` is None, the ``groups`` attribute joins nothing,
+    # and a ``group_send`` to a handler of this class reaches no one, silently.
+    # Publish with ``realtime.core.fanout`` and receive with ``follow`` instead.
     channel_layer_alias = None
     wire_format = "json"
 

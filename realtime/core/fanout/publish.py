@@ -1,0 +1,69 @@
+"""The one way to publish: a layer message per publish, once per process."""
+
+import re
+import time
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from realtime.core.envelope import encode
+
+TOPIC_RE = re.compile(r"[a-zA-Z0-9._-]{1,90}")
+GROUP_PREFIX = "fanout."
+LAYER_TYPE = "fanout.message"
+
+Event = dict[str, Any]
+
+
+def check_topic(topic: str) -> str:
+    if not TOPIC_RE.fullmatch(topic):
+        raise ValueError(f"Invalid topic {topic!r}: use [a-zA-Z0-9._-], at most 90.")
+    return topic
+
+
+def layer_message(topic: str, event: Event, key=None, control: bool = False) -> dict:
+    """The layer message that carries ``event`` to every hub following ``topic``."""
+    check_topic(topic)
+    message = {"type": LAYER_TYPE, "topic": topic, "ts": time.time()}
+    if control:
+        message["control"] = event
+    else:
+        message["text"] = encode(event)
+        if key is not None:
+            message["key"] = str(key)
+        if event.get("seq") is not None:
+            message["seq"] = event["seq"]
+    return message
+
+
+async def apublish(topic: str, event: Event, *, key=None) -> None:
+    """Send ``event`` to every socket following ``topic``, in every process."""
+    message = layer_message(topic, event, key)
+    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
+
+
+async def apublish_control(topic: str, event: Event) -> None:
+    """Hand ``event`` to the ``on_control`` hook of every subscriber of ``topic``."""
+    message = layer_message(topic, event, control=True)
+    await get_channel_layer().group_send(GROUP_PREFIX + topic, message)
+
+
+def publish(topic: str, event: Event, *, key=None) -> None:
+    """Synchronous ``apublish``, for views, admin actions, signals and commands."""
+    async_to_sync(apublish)(topic, event, key=key)
+
+
+def publish_control(topic: str, event: Event) -> None:
+    async_to_sync(apublish_control)(topic, event)
+
+
+def publish_on_commit(topic: str, event: Event, *, key=None, using=None) -> None:
+    """Publish once the current transaction commits (at once outside one)."""
+    transaction.on_commit(partial(publish, topic, event, key=key), using=using)
+
+
+def publish_control_on_commit(topic: str, event: Event, *, using=None) -> None:
+    transaction.on_commit(partial(publish_control, topic, event), using=using)
