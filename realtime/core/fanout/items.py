@@ -14,6 +14,10 @@ class SeqWindow:
         self.floor = floor  # every seq <= floor was sent (or predates the socket)
         self.above: set[int] = set()
 
+    def missing_before(self, seq: int) -> bool:
+        """True when ``seq`` comes after a hole: a frame before it never came."""
+        return seq > self.floor + 1 and (seq - 1) not in self.above
+
     def add(self, seq: int) -> bool:
         """Record ``seq``; False when it was already sent (a duplicate)."""
         if seq <= self.floor or seq in self.above:

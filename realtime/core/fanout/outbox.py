@@ -160,7 +160,13 @@ class Outbox:
         self.writer.kick()
 
     def _gap(self, topic: str) -> None:
-        """Stop sending ``topic`` live; replay it from the store once drained."""
+        """Stop sending ``topic`` live; replay it from the store once drained.
+
+        Either the socket fell MAX_PENDING frames behind, or a frame came after
+        a hole: a publish that never arrived (the layer lost it in a Redis
+        restart, or Redis dropped this process' subscription). Sending on past
+        the hole would lose the missing frames for good.
+        """
         self.queue = deque(
             item
             for item in self.queue
@@ -182,15 +188,21 @@ class Outbox:
                 frame = item.frame
                 self.held[frame.topic] -= 1
                 window = self.windows.get(frame.topic)
-                if window is not None and not window.add(frame.seq):
-                    continue
+                if window is not None:
+                    if window.missing_before(frame.seq):
+                        self._gap(frame.topic)
+                        continue
+                    if not window.add(frame.seq):
+                        continue
             if frame.text_for(self.fmt) is not None:
                 return frame
         return None
 
     def _write_sequenced(self, frame: Frame) -> None:
         window = self.windows.get(frame.topic)
-        if window is None or window.add(frame.seq):
+        if window is not None and window.missing_before(frame.seq):
+            self._gap(frame.topic)
+        elif window is None or window.add(frame.seq):
             self.writer.offer(frame)
 
     def start_replay(self) -> None:

@@ -14,7 +14,8 @@
  * - detects a stale connection: with heartbeat set, it sends {type: "ping"}
  *   after that long without a frame and reconnects if nothing comes back;
  * - remembers the last seq seen per stream (seen/lastSeq), for hello frames
- *   that resume a reliable stream where it stopped;
+ *   that resume a reliable stream where it stopped; a frame after a hole
+ *   makes it resync (a fresh socket whose hello asks for the missing ones);
  * - drives the header's connection badge (connecting / live / reconnecting /
  *   offline) from all of the page's sockets.
  */
@@ -34,6 +35,7 @@
     badge: true,          // count this socket in the header badge
   };
   const STATES = ["connecting", "live", "reconnecting", "offline"];
+  const RESYNC_EVERY = 5000;  // ms between two resyncs of one socket
   const sockets = new Set();
 
   function wsUrl(path) {
@@ -57,6 +59,7 @@
       this._timer = null;
       this._beat = null;
       this._lastFrameAt = 0;
+      this._resyncAt = 0;
       this._onOnline = () => { if (this.state === "reconnecting") this._open(); };
       window.addEventListener("online", this._onOnline);
       sockets.add(this);
@@ -90,12 +93,33 @@
       return false;
     }
 
-    /* Record that frame `seq` of `stream` was seen; false for a duplicate. */
+    /* Record that frame `seq` of `stream` was seen; false for a duplicate.
+     * Also false for a frame after a hole (a frame before it never came):
+     * the socket then resyncs, and the stream resumes after the last seq seen. */
     seen(stream, seq) {
       const last = this.lastSeq[stream] || 0;
       if (seq <= last) return false;
+      if (last && seq > last + 1) {
+        this.resync(stream, last, seq);
+        return false;
+      }
       this.lastSeq[stream] = seq;
       return true;
+    }
+
+    /* Open a fresh socket at once: its hello asks for everything after
+     * lastSeq, which the server replays from its database. At most once per
+     * RESYNC_EVERY, so a stream that keeps its hole cannot loop. */
+    resync(stream, last, seq) {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this._resyncAt < RESYNC_EVERY) return;
+      this._resyncAt = Date.now();
+      this.emit("resync", {stream: stream, after: last, got: seq});
+      const old = this.ws;
+      this.ws = null;
+      this._stopHeartbeat();
+      old.close(1000, "resync");
+      this._open();
     }
 
     /* Close for good: no reconnect until connect() is called again. */

@@ -1,0 +1,112 @@
+"""A publish that never arrives (a Redis restart, a dropped subscription) leaves
+no hole: every reliable stream fills it from the database, in order."""
+
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+
+from realtime.chat import service as chat
+from realtime.chat.models import Room
+from realtime.game import service as game
+from realtime.notifications.service import notify
+from tests.game_helpers import close_db_threads, next_frame  # noqa: F401
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_db_threads"),
+]
+
+
+@pytest.fixture
+def lose(monkeypatch):
+    """``lose(test)``: the layer loses every published event that passes ``test``."""
+    layer = get_channel_layer()
+    real = layer.group_send
+
+    def install(test):
+        async def lossy(group, message):
+            if "text" in message and test(json.loads(message["text"])):
+                return
+            await real(group, message)
+
+        monkeypatch.setattr(layer, "group_send", lossy)
+
+    return install
+
+
+async def next_of(communicator, kind):
+    while True:
+        frame = await communicator.receive_json_from(timeout=3)
+        if frame["type"] == kind:
+            return frame
+
+
+async def test_a_chat_message_lost_on_the_way_still_reaches_the_reader(
+    ws, make_user, lose
+):
+    """Three messages stored, the second one's publish lost: the reader gets all
+    three, in order, once each."""
+    cache.clear()
+    room = await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
+    ann, bob = [await sync_to_async(make_user)(name) for name in ("ann", "bob")]
+    reader, connected, _ = await ws("/ws/chat/lobby/", user=bob)
+    assert connected
+    await reader.send_json_to({"type": "chat.join", "after": 0})
+    await next_of(reader, "chat.history")
+    lose(lambda event: event.get("text") == "two")
+    for text in ("one", "two", "three"):
+        await sync_to_async(chat.post_message)(room.pk, ann, text)
+    got = [await next_of(reader, "chat.message") for _ in range(3)]
+    assert [(m["seq"], m["text"]) for m in got] == [
+        (1, "one"),
+        (2, "two"),
+        (3, "three"),
+    ]
+    assert await reader.receive_nothing(0.3)
+    await reader.disconnect()
+
+
+async def test_a_notification_lost_on_the_way_still_reaches_the_bell(
+    ws, make_user, lose
+):
+    """The owner's stream fills the hole from the database before going on."""
+    ann = await sync_to_async(make_user)("ann")
+    bell, connected, _ = await ws("/ws/notifications/", user=ann)
+    assert connected
+    await bell.send_json_to({"type": "notifications.hello", "after": 0})
+    assert (await bell.receive_json_from())["type"] == "notifications.state"
+    lose(lambda event: event["notification"]["title"] == "second")
+    for title in ("first", "second", "third"):
+        await sync_to_async(notify)(ann.pk, "mention", title)
+    got = [await next_of(bell, "notifications.new") for _ in range(3)]
+    titles = [(f["seq"], f["notification"]["title"]) for f in got]
+    assert titles == [(1, "first"), (2, "second"), (3, "third")]
+    assert await bell.receive_nothing(0.3)
+    await bell.disconnect()
+
+
+async def test_a_game_move_lost_on_the_way_still_reaches_the_spectator(
+    ws, make_user, lose
+):
+    """A spectator whose move publish was lost sees the board of the stored game."""
+    black, white = [await sync_to_async(make_user)(n) for n in ("black", "white")]
+    created = await sync_to_async(game.create_game)(black, 0)
+    await sync_to_async(game.join)(created.pk, white)
+    watcher, connected, _ = await ws(f"/ws/game/{created.pk}/")
+    assert connected
+    await next_frame(watcher, "game.snapshot")
+    lose(lambda event: event.get("type") == "game.move" and event.get("x") == 7)
+    await sync_to_async(game.play)(created.pk, black, 7, 7)
+    await sync_to_async(game.play)(created.pk, white, 8, 8)
+    seen = []
+    while len(seen) < 2:
+        frame = await next_frame(watcher, "game.move", "game.snapshot")
+        if frame["type"] == "game.snapshot":
+            seen = [(x, y) for x, y, *_ in frame["game"]["moves"]]
+        else:
+            seen.append((frame["x"], frame["y"]))
+    assert seen == [(7, 7), (8, 8)]
+    await watcher.disconnect()
