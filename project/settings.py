@@ -197,6 +197,9 @@ DUPLEX = {
     "FRAME_BURST": env_int("DUPLEX_FRAME_BURST", 30),
     # Error frames a connection may earn before it is closed with 1008.
     "MAX_STRIKES": env_int("DUPLEX_MAX_STRIKES", 20),
+    # Bytes of replies a socket may owe a client that does not read them: above
+    # the largest replay (500 chat messages) a slow but honest reader is owed.
+    "OUTBOX_MAX_BYTES": env_int("DUPLEX_OUTBOX_MAX_BYTES", 4 * 1024 * 1024),
     # Symbols one quotes socket may follow at once.
     "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
     # Seconds a game waits for a disconnected player before the opponent may claim.

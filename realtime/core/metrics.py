@@ -135,7 +135,10 @@ fanout_deliveries = Counter(
     "duplex_fanout_deliveries_total", "Frames the hub handed to local sockets."
 )
 fanout_dropped = Counter(
-    "duplex_fanout_dropped_total", "Frames held back from slow sockets.", ("kind",)
+    "duplex_fanout_dropped_total",
+    "Frames a slow socket skipped: conflated, ephemeral, sequenced (replayed "
+    "later from the store), overflow (the socket was closed).",
+    ("kind",),
 )
 delivery_latency = Histogram(
     "duplex_fanout_delivery_seconds",

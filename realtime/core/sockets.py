@@ -124,6 +124,7 @@ class JsonSocket(ObservedSocket):
             fmt=self.wire_format,
             on_gap=self.fanout_gap,
             on_control=self.fanout_control,
+            max_queued=limits["OUTBOX_MAX_BYTES"],
         )
         try:
             await super().websocket_connect(message)

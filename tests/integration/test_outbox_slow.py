@@ -26,7 +26,11 @@ FRAME_BYTES = 4000  # padding per event, so a few thousand fill every buffer
 @pytest.fixture
 def server(live_database_url, redis_prefix, tmp_path):
     """daphne serving the test-only app instead of the project's."""
-    env = server_env(live_database_url, None, redis_prefix)
+    # The test app replays a 12 MB gap at once, past the default bound of
+    # what a socket may be owed.
+    env = server_env(
+        live_database_url, None, redis_prefix, DUPLEX_OUTBOX_MAX_BYTES=str(2**26)
+    )
     app = "tests.integration.outbox_app:application"
     process = DaphneProcess(env, tmp_path, "outbox", app=app)
     yield process.start()

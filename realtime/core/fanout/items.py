@@ -38,10 +38,11 @@ class SeqWindow:
 class Text:
     """One of the consumer's own frames, or a frame read back from the store."""
 
-    __slots__ = ("text",)
+    __slots__ = ("size", "text")
 
     def __init__(self, text: str):
         self.text = text
+        self.size = len(text) if text.isascii() else len(text.encode())
 
 
 class Keyed:

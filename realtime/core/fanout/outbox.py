@@ -9,6 +9,10 @@ HIGH_WATER the outbox holds frames, by kind:
   drains, the consumer replays the gap from its store (``on_gap``);
 - neither (ephemeral: typing, presence hints): dropped while behind.
 
+The consumer's own frames (replies, replays) are never dropped, so they are
+what a client that asks and never reads would pile up: past ``max_queued``
+bytes of them the socket is closed with 1008 and its queue freed.
+
 A writer (``writers``) puts the queue on the wire: straight into daphne's
 protocol, or through ASGI ``send``.
 """
@@ -20,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from realtime.core import metrics
 from realtime.core.fanout.frame import Frame
 from realtime.core.fanout.hub import spawn
 from realtime.core.fanout.items import Closing, Item, Keyed, Sequenced, SeqWindow, Text
@@ -29,6 +34,8 @@ from realtime.core.transport import SCOPE_KEY
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 500  # sequenced frames held per topic before falling back to replay
+MAX_QUEUED = 4 * 1024 * 1024  # bytes of the consumer's own frames a socket may owe
+TOO_FAR_BEHIND = 1008  # policy violation: the client stopped reading
 
 Event = dict[str, Any]
 
@@ -44,6 +51,7 @@ class Outbox:
         fmt: str = "json",
         on_gap: Callable[[str, int], Awaitable[None]] | None = None,
         on_control: Callable[[str, Event], Awaitable[None]] | None = None,
+        max_queued: int = MAX_QUEUED,
     ):
         self.socket = scope.get(SCOPE_KEY)
         self.send = send
@@ -59,6 +67,9 @@ class Outbox:
         self._replayed = 0  # frames put_replayed has queued during this replay
         self.closed = False
         self.dropped = 0
+        self.max_queued = max_queued
+        self.queued_bytes = 0  # UTF-8 bytes of the Text items in the queue
+        self.overflowed = False
         self.writer = (
             AsgiWriter(self) if self.socket is None else DaphneWriter(self, self.socket)
         )
@@ -66,8 +77,8 @@ class Outbox:
     # What the consumer calls.
 
     def put_text(self, text: str) -> None:
-        """Queue one of the consumer's own frames (never dropped)."""
-        self._put(Text(text))
+        """Queue one of the consumer's own frames (never dropped, but bounded)."""
+        self._put_text(Text(text))
 
     def start_stream(self, topic: str, floor: int) -> None:
         """Mark ``topic`` sequenced; the socket already has everything <= floor."""
@@ -100,11 +111,7 @@ class Outbox:
         """
         window = self.windows.get(topic) if seq is not None else None
         if window is None or window.add(seq):
-            if self.replaying:  # ahead of live frames that arrived meanwhile, in order
-                self.queue.insert(self._replayed, Text(text))
-                self._replayed += 1
-            else:
-                self._put(Text(text))
+            self._put_text(Text(text), ahead=self.replaying)
 
     async def close_socket(self, code: int, reason: str | None = None) -> None:
         """Close the socket after the frames already queued for it."""
@@ -112,8 +119,7 @@ class Outbox:
 
     def close(self) -> None:
         self.closed = True
-        self.queue.clear()
-        self.latest.clear()
+        self._forget()
         self.writer.stop()
 
     # What the hub calls.
@@ -126,6 +132,7 @@ class Outbox:
         if key is not None:
             if key in self.latest:
                 self.latest[key] = frame  # conflate: the queued slot gets it
+                metrics.fanout_dropped.inc("conflated")
                 return
             if not self.queue and self.writer.offer(frame):
                 return
@@ -146,6 +153,7 @@ class Outbox:
             self._put(Sequenced(frame))
         elif self.queue or not self.writer.offer(frame):
             self.dropped += 1  # ephemeral: worthless once late
+            metrics.fanout_dropped.inc("ephemeral")
 
     def drain(self) -> bool:
         """Called by the hub's drain loop; True once nothing is held any more."""
@@ -154,10 +162,42 @@ class Outbox:
     # Internals shared by both writers.
 
     def _put(self, item: Item) -> None:
-        if self.closed:
+        if self.closed or self.overflowed:
             return
         self.queue.append(item)
         self.writer.kick()
+
+    def _put_text(self, item: Text, ahead: bool = False) -> None:
+        """Queue a consumer frame; ``ahead``: before the live frames held meanwhile
+        (during ``holding`` or a gap replay), in the order they are put."""
+        if self.closed or self.overflowed:
+            return
+        self.queued_bytes += item.size
+        if self.queued_bytes > self.max_queued:
+            self._too_far_behind()
+        elif ahead:
+            self.queue.insert(self._replayed, item)
+            self._replayed += 1
+        else:
+            self._put(item)
+
+    def _too_far_behind(self) -> None:
+        """The client asks and does not read: free what it is owed, and close."""
+        log.warning(
+            "Closing a socket owed %d bytes of frames it does not read",
+            self.queued_bytes,
+        )
+        metrics.fanout_dropped.inc("overflow", amount=len(self.queue))
+        self.overflowed = True
+        self._forget()
+        self.writer.abort(TOO_FAR_BEHIND, "Too many unread frames.")
+
+    def _forget(self) -> None:
+        self.queue.clear()
+        self.latest.clear()
+        self.held.clear()
+        self.gaps.clear()
+        self.queued_bytes = 0
 
     def _gap(self, topic: str) -> None:
         """Stop sending ``topic`` live; replay it from the store once drained.
@@ -172,7 +212,10 @@ class Outbox:
             for item in self.queue
             if not (isinstance(item, Sequenced) and item.frame.topic == topic)
         )
-        self.dropped += self.held.pop(topic, 0)
+        held = self.held.pop(topic, 0)
+        if held:
+            self.dropped += held
+            metrics.fanout_dropped.inc("sequenced", amount=held)
         self.gaps.add(topic)
         self.writer.gap()
 
@@ -180,7 +223,10 @@ class Outbox:
         """Pop what goes on the wire next: a text, a hub frame or a close."""
         while self.queue:
             item = self.queue.popleft()
-            if isinstance(item, Text | Closing):
+            if isinstance(item, Text):
+                self.queued_bytes -= item.size
+                return item
+            if isinstance(item, Closing):
                 return item
             if isinstance(item, Keyed):
                 frame = self.latest.pop(item.key)

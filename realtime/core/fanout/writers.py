@@ -67,6 +67,12 @@ class DaphneWriter:
             return
         await self.outbox.send(Closing(code, reason).message())
 
+    def abort(self, code: int, reason: str) -> None:
+        """Close now, ahead of anything buffered (autobahn drops the connection
+        if the close handshake does not complete)."""
+        if self.socket.is_open:
+            self.socket.close(code, reason)
+
     def drain(self) -> bool:
         outbox = self.outbox
         if outbox.closed:
@@ -117,6 +123,10 @@ class AsgiWriter:
             await self.outbox.send(Closing(code, reason).message())
         else:
             self.outbox._put(Closing(code, reason))
+
+    def abort(self, code: int, reason: str) -> None:
+        self.outbox.queue.append(Closing(code, reason))
+        self.kick()
 
     def drain(self) -> bool:
         return True
