@@ -6,16 +6,13 @@ server's kernel and Twisted buffers fill for real; the test-only app in
 """
 
 import asyncio
-import base64
 import json
-import os
-import socket
-import struct
 
 import pytest
 from websockets.asyncio.client import connect
 
 from realtime.core.fanout import HIGH_WATER, MAX_PENDING
+from tests.integration.raw_ws import StalledClient
 from tests.servers import DaphneProcess, server_env
 
 pytestmark = pytest.mark.integration
@@ -35,54 +32,6 @@ def server(live_database_url, redis_prefix, tmp_path):
     process = DaphneProcess(env, tmp_path, "outbox", app=app)
     yield process.start()
     process.stop()
-
-
-class StalledClient:
-    """A WebSocket client on a raw socket that reads only when told to."""
-
-    def __init__(self, server, path: str):
-        self.sock = socket.socket()
-        # A small window: the server's buffers, not ours, must fill up.
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        self.sock.connect(("127.0.0.1", server.port))
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(
-            (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                f"Origin: {server.origin}\r\n\r\n"
-            ).encode()
-        )
-        self.buffer = b""
-        while b"\r\n\r\n" not in self.buffer:
-            self.buffer += self.sock.recv(4096)
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        assert head.startswith(b"HTTP/1.1 101"), head
-        self.sock.settimeout(10)
-
-    def _read(self, count: int) -> bytes:
-        while len(self.buffer) < count:
-            chunk = self.sock.recv(65536)
-            assert chunk, "the server closed the connection"
-            self.buffer += chunk
-        data, self.buffer = self.buffer[:count], self.buffer[count:]
-        return data
-
-    def frame(self) -> dict:
-        """Read the next text frame as JSON (the server never masks)."""
-        opcode, length = struct.unpack("!BB", self._read(2))
-        length &= 0x7F
-        if length == 126:
-            (length,) = struct.unpack("!H", self._read(2))
-        elif length == 127:
-            (length,) = struct.unpack("!Q", self._read(8))
-        payload = self._read(length)
-        assert opcode & 0x0F == 0x1, f"expected a text frame, got opcode {opcode}"
-        return json.loads(payload)
-
-    def close(self):
-        self.sock.close()
 
 
 async def stats_when(control, topic, done) -> dict:
