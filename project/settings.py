@@ -201,6 +201,8 @@ DUPLEX = {
     "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
     # Seconds a game waits for a disconnected player before the opponent may claim.
     "GAME_GRACE_SECONDS": env_int("DUPLEX_GAME_GRACE_SECONDS", 30),
+    # Games one user may have waiting for an opponent at once (the lobby shows 50).
+    "GAME_OPEN_PER_USER": env_int("DUPLEX_GAME_OPEN_PER_USER", 3),
     # Start the market and match simulators inside the web process.
     "EMBED_FEEDS": env_bool("DUPLEX_EMBED_FEEDS", False),
 }
