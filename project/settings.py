@@ -192,6 +192,10 @@ DUPLEX = {
     "ECHO_MAX_BYTES": env_int("DUPLEX_ECHO_MAX_BYTES", 1024 * 1024),
     # Largest JSON frame a feature socket accepts.
     "MAX_FRAME_BYTES": env_int("DUPLEX_MAX_FRAME_BYTES", 16 * 1024),
+    # Fragments one message may arrive in, plus one per FRAGMENT_BYTES it carries;
+    # past that daphne closes the socket with 1009 (realtime/core/transport.py).
+    "MAX_FRAGMENTS": env_int("DUPLEX_MAX_FRAGMENTS", 64),
+    "FRAGMENT_BYTES": env_int("DUPLEX_FRAGMENT_BYTES", 1024),
     # Per-connection flood control: sustained frames per second and burst.
     "FRAME_RATE": float(os.environ.get("DUPLEX_FRAME_RATE") or 10),
     "FRAME_BURST": env_int("DUPLEX_FRAME_BURST", 30),
