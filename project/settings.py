@@ -192,6 +192,10 @@ DUPLEX = {
     "ECHO_MAX_BYTES": env_int("DUPLEX_ECHO_MAX_BYTES", 1024 * 1024),
     # Largest JSON frame a feature socket accepts.
     "MAX_FRAME_BYTES": env_int("DUPLEX_MAX_FRAME_BYTES", 16 * 1024),
+    # Fragments one message may arrive in, plus one per FRAGMENT_BYTES it carries;
+    # past that daphne closes the socket with 1009 (realtime/core/transport.py).
+    "MAX_FRAGMENTS": env_int("DUPLEX_MAX_FRAGMENTS", 64),
+    "FRAGMENT_BYTES": env_int("DUPLEX_FRAGMENT_BYTES", 1024),
     # Per-connection flood control: sustained frames per second and burst.
     "FRAME_RATE": float(os.environ.get("DUPLEX_FRAME_RATE") or 10),
     "FRAME_BURST": env_int("DUPLEX_FRAME_BURST", 30),
@@ -204,6 +208,8 @@ DUPLEX = {
     "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
     # Seconds a game waits for a disconnected player before the opponent may claim.
     "GAME_GRACE_SECONDS": env_int("DUPLEX_GAME_GRACE_SECONDS", 30),
+    # Games one user may have waiting for an opponent at once (the lobby shows 50).
+    "GAME_OPEN_PER_USER": env_int("DUPLEX_GAME_OPEN_PER_USER", 3),
     # Start the market and match simulators inside the web process.
     "EMBED_FEEDS": env_bool("DUPLEX_EMBED_FEEDS", False),
 }

@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.test import Client
 
 from realtime.game import service
@@ -82,6 +83,74 @@ async def test_lobby_refuses_anonymous_creation_and_lists_players_online(ws, pla
     await member.disconnect()
     assert (await next_frame(anonymous, "lobby.players"))["players"] == []
     await anonymous.disconnect()
+
+
+def open_limit() -> int:
+    return settings.DUPLEX.get("GAME_OPEN_PER_USER", 3)
+
+
+async def create_answer(lobby) -> dict:
+    """Send lobby.create; its answer (lobby.created or an error), past lobby.game."""
+    await lobby.send_json_to({"type": "lobby.create"})
+    while True:
+        frame = await next_frame(lobby, "lobby.created", "error", "lobby.game")
+        if frame["type"] != "lobby.game":
+            return frame
+
+
+async def test_one_account_cannot_fill_the_lobby_with_open_games(ws, players):
+    """Past the limit of open games, lobby.create is refused; bob's game still
+    shows in the lobby, and ann may create again once one of hers has started."""
+    ann, bob = players
+    creator, _, _ = await ws("/ws/game/lobby/", user=ann)
+    await next_frame(creator, "lobby.snapshot")
+    answers = []
+    for _ in range(open_limit() + 2):
+        answers.append(await create_answer(creator))
+    created = [a["id"] for a in answers if a["type"] == "lobby.created"]
+    refused = [a for a in answers if a["type"] == "error"]
+    assert len(created) == open_limit() and len(refused) == 2
+    assert {(a["code"], a["reason"]) for a in refused} == {
+        ("conflict", "too_many_open")
+    }
+    assert str(open_limit()) in refused[0]["detail"]
+
+    theirs = await new_game(bob)
+    visitor, _, _ = await ws("/ws/game/lobby/")
+    listed = [g["id"] for g in (await next_frame(visitor, "lobby.snapshot"))["games"]]
+    assert sorted(listed) == sorted([*created, theirs.pk])
+
+    await sync_to_async(service.join)(created[0], bob)
+    assert (await create_answer(creator))["type"] == "lobby.created"
+    for socket in (creator, visitor):
+        await socket.disconnect()
+
+
+def test_creates_at_once_from_many_threads_stop_at_the_limit(players):
+    """Simultaneous creates by one user (as from several processes) keep the limit."""
+    ann, _ = players
+    count = open_limit() + 3
+    barrier = threading.Barrier(count)
+    outcomes = []
+
+    def create():
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            outcomes.append(service.create_game(ann).pk)
+        except service.GameError as exc:
+            outcomes.append(exc.reason)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("too_many_open") == 3
+    assert Game.objects.filter(black=ann, status="waiting").count() == open_limit()
 
 
 def test_two_moves_at_once_for_one_turn_one_is_played(players):

@@ -95,3 +95,23 @@ def test_demo_seeder_is_idempotent_and_has_a_live_simulated_match(db):
     seed_scores()
     assert Match.objects.count() == 3
     assert Match.objects.filter(simulated=True).count() == 1
+
+
+def test_deleting_someone_elses_alert_is_not_found(ann_client, make_user):
+    """ann cannot delete bob's alert: 404, and bob's alert stays; her own goes."""
+    bob = make_user("bob")
+    theirs = PriceAlert.objects.create(
+        user=bob, symbol="AAPL", direction="above", level=1
+    )
+    answer = post(ann_client, f"/notifications/alerts/{theirs.pk}/delete/", **JSON)
+    assert answer.status_code == 404 and answer.json()["error"] == "not_found"
+    form = post(ann_client, f"/notifications/alerts/{theirs.pk}/delete/")
+    assert form.status_code == 302
+    page = ann_client.get(form["Location"]).content.decode()
+    assert "That alert does not exist" in page
+    assert PriceAlert.objects.filter(pk=theirs.pk).exists()
+    good = {"symbol": "acme", "direction": "below", "level": "2"}
+    mine = post(ann_client, "/notifications/alerts/", good, **JSON).json()["alert"]
+    answer = post(ann_client, f"/notifications/alerts/{mine}/delete/", **JSON)
+    assert answer.status_code == 200 and answer.json() == {"deleted": mine}
+    assert list(PriceAlert.objects.values_list("pk", flat=True)) == [theirs.pk]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -257,7 +258,9 @@ async def event_game(w, i):
 
 
 async def event_lobby(w, i):
-    await sync_to_async(game_service.create_game)(w.carol, 0)
+    """A new game by a new player: one user may only have a few games open."""
+    creator = await sync_to_async(get_user_model().objects.create_user)(f"lobby{i}")
+    await sync_to_async(game_service.create_game)(creator, 0)
     return "lobby.game"
 
 

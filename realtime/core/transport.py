@@ -8,13 +8,16 @@ many sockets or to ask how many bytes wait in a socket's buffer.
 daphne hands every application ``send=partial(server.handle_reply, protocol)``;
 this middleware finds that autobahn protocol and puts a small wrapper in the
 scope under ``SCOPE_KEY``. Under any other server (or the test
-communicator) the key is absent and callers use plain ASGI messages.
+communicator) the key is absent and callers use plain ASGI messages. It also
+gives every daphne connection a ``FragmentGuard`` (docs/protocol.md,
+"Fragments").
 """
 
 import functools
 
 from autobahn.util import encode_truncate
 from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
+from django.conf import settings
 from twisted.internet import tcp
 
 SCOPE_KEY = "duplex.socket"
@@ -129,6 +132,62 @@ def prepare(text: str) -> PreparedMessage:
     return PreparedMessage(text.encode(), False, False, True)
 
 
+class FragmentGuard:
+    """Fail a message that arrives in more fragments than its size warrants.
+
+    autobahn does a frame's full Python bookkeeping for every fragment, so a
+    message sent one byte per continuation frame costs the event loop about as
+    much per byte as a whole small message does, without reaching the
+    application's flood limit (that counts whole messages). A message may have
+    ``MAX_FRAGMENTS`` fragments, plus one per ``FRAGMENT_BYTES`` it carries. Past
+    that the socket gets a 1009 close frame, the bytes autobahn holds are
+    dropped and the socket is no longer read (RFC 6455 7.1.7: after failing a
+    connection an endpoint processes no more data); autobahn's close handshake
+    timeout then drops the TCP connection.
+
+    It wraps the protocol's ``onMessageBegin`` and ``onMessageFrameBegin``
+    hooks (autobahn's streaming API) on this one connection. Besides those it
+    relies on autobahn's ``data`` buffer and ``failedByMe`` flag:
+    ``tests/test_transport.py`` fails if autobahn changes them.
+    """
+
+    __slots__ = ("_begin", "_frame", "base", "fragments", "octets", "per", "protocol")
+
+    REASON = "too many fragments"
+
+    def __init__(self, protocol: WebSocketProtocol, base: int, per: int):
+        self.protocol = protocol
+        self.base, self.per = base, max(1, per)
+        self.fragments = self.octets = 0
+        self._begin = protocol.onMessageBegin
+        self._frame = protocol.onMessageFrameBegin
+        protocol.onMessageBegin = self.message_begin
+        protocol.onMessageFrameBegin = self.frame_begin
+
+    def message_begin(self, is_binary: bool) -> None:
+        self.fragments = self.octets = 0
+        self._begin(is_binary)
+
+    def frame_begin(self, length: int) -> None:
+        self._frame(length)
+        self.fragments += 1
+        self.octets += length
+        if self.fragments > self.base + self.octets // self.per:
+            self.refuse()
+
+    def refuse(self) -> None:
+        proto = self.protocol
+        if proto.failedByMe:
+            return
+        close_protocol(
+            proto, WebSocketProtocol.CLOSE_STATUS_CODE_MESSAGE_TOO_BIG, self.REASON
+        )
+        proto.failedByMe = True  # autobahn delivers nothing more of this message
+        proto.data = b""  # nor parses the frames already read
+        if proto.transport is not None:
+            proto.transport.pauseProducing()  # nor reads any more
+
+
 def _daphne_protocol(send):
     if isinstance(send, functools.partial) and send.args:
         candidate = send.args[0]
@@ -151,5 +210,10 @@ class DaphneSocketMiddleware:
                 # frame with the RFC 6455 code (1009, 1007...) instead of dropping
                 # the TCP connection, so the client learns why.
                 protocol.failByDrop = False
+                FragmentGuard(
+                    protocol,
+                    settings.DUPLEX["MAX_FRAGMENTS"],
+                    settings.DUPLEX["FRAGMENT_BYTES"],
+                )
                 scope = dict(scope, **{SCOPE_KEY: DaphneSocket(protocol)})
         return await self.app(scope, receive, send)

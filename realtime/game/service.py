@@ -17,6 +17,7 @@ import os
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -185,9 +186,28 @@ def _publish_deadline(game: Game) -> None:
 # Actions.
 
 
+def open_per_user() -> int:
+    """How many games one user may have waiting for an opponent at once."""
+    return int(settings.DUPLEX.get("GAME_OPEN_PER_USER", 3))
+
+
+def _check_open_games(user) -> None:
+    """Refuse a new game past the limit; the user's row lock serialises creates."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    limit = open_per_user()
+    if Game.objects.filter(black=user, status=Status.WAITING).count() >= limit:
+        games = "1 game" if limit == 1 else f"{limit} games"
+        raise GameError(
+            ErrorCode.CONFLICT,
+            "too_many_open",
+            f"You already have {games} waiting for an opponent; wait until one starts.",
+        )
+
+
 def create_game(user, clock_minutes: int = 0) -> Game:
     """A new game waiting for an opponent; its creator plays black."""
     with transaction.atomic():
+        _check_open_games(user)
         game = Game.objects.create(
             black=user, clock_ms=clock_minutes * 60000 if clock_minutes else None
         )

@@ -167,7 +167,11 @@ def add_alert(request):
 @require_POST
 @member
 def delete_alert(request, pk: int):
-    PriceAlert.objects.filter(user=request.user, pk=pk).delete()
+    """Only one's own alerts: another user's (or a gone one) is a 404."""
+    deleted, _rows = PriceAlert.objects.filter(user=request.user, pk=pk).delete()
+    if not deleted:
+        detail = _("That alert does not exist.")
+        return _done(request, {"error": "not_found", "detail": detail}, 404)
     return _done(request, {"deleted": pk})
 
 
