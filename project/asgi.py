@@ -16,6 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from realtime.core import lifecycle  # noqa: E402
+from realtime.core.admission import AdmissionGuard  # noqa: E402
 from realtime.core.outages import OutageGuard  # noqa: E402
 from realtime.core.security import SameOriginValidator  # noqa: E402
 from realtime.core.transport import DaphneSocketMiddleware  # noqa: E402
@@ -34,7 +35,11 @@ application = lifecycle.GracefulShutdownMiddleware(
             {
                 "http": http_app,
                 "websocket": SameOriginValidator(
-                    OutageGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+                    AdmissionGuard(
+                        OutageGuard(
+                            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                        )
+                    )
                 ),
             }
         )

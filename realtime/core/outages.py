@@ -9,10 +9,13 @@ import logging
 import redis.exceptions
 from django.db import InterfaceError, OperationalError
 
+from realtime.core.admission import close_now, retry_reason
 from realtime.core.envelope import CloseCode
 from realtime.core.transport import SCOPE_KEY
 
 log = logging.getLogger(__name__)
+
+OUTAGE_RETRY = 5  # seconds the browser waits (spread) before retrying in an outage
 
 SERVICE_ERRORS = (
     redis.exceptions.ConnectionError,
@@ -46,12 +49,13 @@ class OutageGuard:
             log.warning(
                 "handshake failed in an outage: %s", exc, extra={"event": "outage"}
             )
+            reason = retry_reason("service unavailable", OUTAGE_RETRY)
             if not accepted:
-                await send({"type": "websocket.accept"})
+                await close_now(scope, send, CloseCode.TRY_AGAIN_LATER, reason)
+                return
             socket = scope.get(SCOPE_KEY)
             if socket is not None:
-                socket.close(CloseCode.TRY_AGAIN_LATER, "service unavailable")
+                socket.close(CloseCode.TRY_AGAIN_LATER, reason)
             else:
-                await send(
-                    {"type": "websocket.close", "code": CloseCode.TRY_AGAIN_LATER}
-                )
+                message = {"type": "websocket.close", "code": CloseCode.TRY_AGAIN_LATER}
+                await send({**message, "reason": reason})

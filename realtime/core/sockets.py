@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from realtime.core import metrics, sessions
+from realtime.core.admission import retry_reason
 from realtime.core.envelope import (
     CloseCode,
     ErrorCode,
@@ -20,7 +21,7 @@ from realtime.core.envelope import (
     encode,
 )
 from realtime.core.fanout import Outbox, get_hub
-from realtime.core.outages import SERVICE_ERRORS
+from realtime.core.outages import OUTAGE_RETRY, SERVICE_ERRORS
 from realtime.core.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -130,9 +131,10 @@ class JsonSocket(ObservedSocket):
             await super().websocket_connect(message)
         except SERVICE_ERRORS as exc:
             log.warning("connect failed: %s", exc, extra=self._log_fields("outage"))
-            if not self.accepted:
-                await self.accept()
-            await self.close(CloseCode.TRY_AGAIN_LATER, "service unavailable")
+            if not self.accepted:  # with the offered subprotocol, or Chromium drops it
+                await self.accept(getattr(self, "subprotocol", None))
+            reason = retry_reason("service unavailable", OUTAGE_RETRY)
+            await self.close(CloseCode.TRY_AGAIN_LATER, reason)
 
     def handlers(self) -> dict[str, Handler]:
         """Map each client ``type`` this socket accepts to its handler."""
