@@ -137,7 +137,7 @@ class ChatSocket(JsonSocket):
 
     async def on_delete(self, frame):
         message_id = proto.id_field(frame)
-        await db(service.delete_message)(message_id, self.user)
+        await db(service.delete_message)(message_id, self.user, room_id=self.room.pk)
 
     async def on_typing(self, frame):
         """Relay "X is typing" (ephemeral), at most once per CHAT_TYPING_EVERY."""

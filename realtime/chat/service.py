@@ -299,17 +299,23 @@ def edit_message(room_id: int, user, message_id: int, text: str) -> Message:
     return message
 
 
-def delete_message(message_id: int, user=None, moderator: bool = False) -> bool:
+def delete_message(
+    message_id: int, user=None, moderator: bool = False, room_id: int | None = None
+) -> bool:
     """Delete a message for everyone (soft: moderators still see it in the admin).
 
-    Without ``moderator`` only the author may, within the edit window.
+    Without ``moderator`` only the author may, within the edit window, and only
+    while they may post in the message's room. With ``room_id`` (a room's
+    socket) the message must belong to that room.
     """
     if not moderator and (user is None or not user.is_authenticated):
         raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to delete.")
-    room_id = Message.objects.filter(pk=message_id).values_list("room_id", flat=True)
-    room_id = room_id.first()
+    found = Message.objects.filter(pk=message_id)
+    if room_id is not None:
+        found = found.filter(room_id=room_id)
+    room_id = found.values_list("room_id", flat=True).first()
     if room_id is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message in this room.")
     with transaction.atomic():
         room = _locked(room_id)
         if moderator:
@@ -317,6 +323,7 @@ def delete_message(message_id: int, user=None, moderator: bool = False) -> bool:
             if message.deleted_at is not None:
                 return False
         else:
+            _check_can_post(room, user)
             message = _own_message(room, user, message_id)
         message.deleted_at = timezone.now()
         message.save(update_fields=["deleted_at"])
