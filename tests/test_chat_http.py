@@ -2,6 +2,8 @@
 
 import io
 import json
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,37 @@ def test_upload_obeys_the_rooms_rules(ann_client, lobby):
     Room.objects.filter(pk=lobby.pk).update(closed=True, closed_reason="Archived.")
     response = ann_client.post("/chat/lobby/upload/", {"image": png()})
     assert response.status_code == 403 and response.json()["detail"] == "Archived."
+
+
+def bomb_png(width=20000, height=20000) -> io.BytesIO:
+    """A PNG of ``width`` x ``height`` black pixels in a few tens of KB."""
+    raw = zlib.compress(b"\x00" * (1 + (width + 7) // 8) * height, 9)
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit grey
+    data = io.BytesIO(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", raw)
+        + chunk(b"IEND", b"")
+    )
+    data.name = "bomb.png"
+    return data
+
+
+@pytest.mark.parametrize("size", [(20000, 20000), (8000, 8000)])
+def test_upload_refuses_a_decompression_bomb_with_a_clear_400(
+    ann_client, lobby, media, size
+):
+    """A small file standing for too many pixels: 400 saying so, nothing stored."""
+    bomb = bomb_png(*size)
+    assert len(bomb.getvalue()) < 100_000
+    response = ann_client.post("/chat/lobby/upload/", {"image": bomb})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid" and "too large" in body["detail"]
+    assert not Message.objects.exists()
+    assert not list(Path(media).rglob("*.*"))

@@ -56,17 +56,31 @@ def _error(code: ErrorCode, detail: str) -> JsonResponse:
 
 
 def image_extension(upload) -> str | None:
-    """The file's real image type (read by Pillow, not its name), or None."""
+    """The file's real image type (read by Pillow, not its name), or None.
+
+    Raises ProtocolError for an image of too many pixels (a decompression bomb:
+    a few KB of PNG can stand for gigabytes once decoded).
+    """
     try:
         with Image.open(upload) as image:
             width, height = image.size
             image.verify()
             found = IMAGE_FORMATS.get(image.format)
+    except Image.DecompressionBombError:
+        raise _too_many_pixels() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None
     finally:
         upload.seek(0)
-    return found if width * height <= MAX_PIXELS else None
+    if width * height > MAX_PIXELS:
+        raise _too_many_pixels()
+    return found
+
+
+def _too_many_pixels() -> ProtocolError:
+    millions = MAX_PIXELS // 1_000_000
+    detail = _("The image is too large: at most %d million pixels.") % millions
+    return ProtocolError(ErrorCode.INVALID, detail)
 
 
 @require_POST
@@ -84,7 +98,10 @@ def upload(request, slug):
     if image.size > limit("CHAT_IMAGE_BYTES"):
         size = limit("CHAT_IMAGE_BYTES") // 1024
         return _error(ErrorCode.TOO_BIG, _("Images are at most %d KiB.") % size)
-    extension = image_extension(image)
+    try:
+        extension = image_extension(image)
+    except ProtocolError as exc:
+        return _error(exc.code, exc.detail)
     if extension is None:
         return _error(
             ErrorCode.INVALID, _("That file is not a PNG, JPEG, GIF or WebP.")
