@@ -248,3 +248,22 @@ def test_upload_keeps_an_animation_but_not_its_comment(ann_client, lobby, media)
     with Image.open(io.BytesIO(stored)) as clean:
         assert clean.format == "GIF" and clean.n_frames == 3
         assert clean.info["loop"] == 0
+
+
+def test_upload_to_a_private_room_is_a_404_as_its_page_is(ann_client, lobby):
+    """A non-member cannot tell a private room from a missing one."""
+    Room.objects.create(slug="staff", name="Staff", is_public=False)
+    private = ann_client.post("/chat/staff/upload/", {"image": png()})
+    missing = ann_client.post("/chat/nowhere/upload/", {"image": png()})
+    assert ann_client.get("/chat/staff/").status_code == 404
+    assert private.status_code == missing.status_code == 404
+    assert (
+        private.json()
+        == missing.json()
+        == {
+            "type": "error",
+            "code": "not_found",
+            "detail": "No such room.",
+        }
+    )
+    assert not Message.objects.exists()

@@ -58,7 +58,10 @@ def upload(request, slug):
     """Post an image (and an optional caption) to a room; CSRF-checked form POST."""
     if not request.user.is_authenticated:
         return _error(ErrorCode.UNAUTHENTICATED, _("Log in to post."))
-    room = get_object_or_404(Room, slug=slug)
+    room = Room.objects.filter(slug=slug).first()
+    if room is None or not service.can_read(room, request.user):
+        # As the room page does: a private room's existence stays private.
+        return _error(ErrorCode.NOT_FOUND, _("No such room."))
     problem = service.refusal(room, request.user)
     if problem is not None:
         return _error(ErrorCode.FORBIDDEN, problem[1])
