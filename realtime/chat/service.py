@@ -383,9 +383,12 @@ def publish_pending(room_id: int) -> None:
                 for event in events:
                     fanout.publish(room.stream, render_event(event, room.slug))
                 Room.objects.filter(pk=room.pk).update(published_seq=events[-1].seq)
-    except Exception as exc:
+    except SERVICE_ERRORS as exc:
         # The events are stored; the next write or join publishes them.
         log.warning("Publishing room %s failed (%s); will retry", room_id, exc)
+    except Exception:
+        # A bug: retrying meets it again and the room stalls. Say so loudly.
+        log.exception("Publishing room %s failed: its stream is stuck", room_id)
 
 
 # Reads.
