@@ -8,6 +8,7 @@ from django.conf import settings
 
 from realtime.chat import protocol as proto
 from realtime.chat import service
+from realtime.chat.flood import Flooded
 from realtime.chat.models import Room
 from realtime.core import fanout
 from realtime.core.envelope import (
@@ -124,7 +125,7 @@ class ChatSocket(JsonSocket):
         text = text_field(frame, "text", max_length=proto.MAX_TEXT)
         try:
             await db(service.post_message)(self.room.pk, self.user, text)
-        except service.Flooded as exc:
+        except Flooded as exc:
             if exc.abuse:
                 await self.close(CloseCode.POLICY_VIOLATION)
                 return
