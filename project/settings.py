@@ -197,6 +197,11 @@ DUPLEX = {
     "FRAME_BURST": env_int("DUPLEX_FRAME_BURST", 30),
     # Error frames a connection may earn before it is closed with 1008.
     "MAX_STRIKES": env_int("DUPLEX_MAX_STRIKES", 20),
+    # Login throttling: failures per account, and per client address, within a
+    # window of seconds from the first failure (realtime/site/accounts.py).
+    "LOGIN_FAILURES": env_int("DUPLEX_LOGIN_FAILURES", 5),
+    "LOGIN_ADDRESS_FAILURES": env_int("DUPLEX_LOGIN_ADDRESS_FAILURES", 20),
+    "LOGIN_WINDOW": env_int("DUPLEX_LOGIN_WINDOW", 900),
     # Symbols one quotes socket may follow at once.
     "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
     # Seconds a game waits for a disconnected player before the opponent may claim.

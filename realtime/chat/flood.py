@@ -17,7 +17,7 @@ from django.core.cache import cache
 from realtime.chat.protocol import limit
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.outages import SERVICE_ERRORS
-from realtime.core.ratelimit import TokenBucket
+from realtime.core.ratelimit import TokenBucket, count_in_window
 
 log = logging.getLogger(__name__)
 
@@ -44,24 +44,6 @@ def check_flood(user_id: int) -> None:
             _local_buckets[user_id] = bucket
         if not bucket.take():
             raise Flooded("Too many messages: slow down.") from None
-
-
-def count_in_window(key: str, window: float) -> int:
-    """Count one more event under ``key``, whose count ends ``window`` s after
-    its first event; the count so far. Atomic where cache.add and cache.incr
-    are (Redis; the local-memory cache within one process)."""
-    timeout = max(1, math.ceil(window))
-    for _ in range(3):
-        if cache.add(key, 1, timeout):
-            return 1
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window ended between add and incr
-            continue
-        if count == 1:  # ended just before INCR, which made a key for good
-            cache.touch(key, timeout)
-        return count
-    return 1
 
 
 def _check_shared(user_id: int) -> None:
