@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from realtime.chat import service
 from realtime.chat.models import Ban, Message, Mute, Room
-from realtime.core.envelope import ErrorCode, ProtocolError
+from realtime.core.envelope import CloseCode, ErrorCode, ProtocolError
 from tests import test_chat as chat
-from tests.test_chat import frame_of, join, post
+from tests.test_chat import LOBBY, closed_with, frame_of, join, post
 
 # The chat tests' fixtures, shared (autouse ones included).
 lobby, ann, bob = chat.lobby, chat.ann, chat.bob
@@ -58,3 +58,13 @@ async def test_a_socket_deletes_only_messages_of_its_own_room(ws, lobby, ann, bo
     assert await reader.receive_nothing(0.3)
     await elsewhere.disconnect()
     await reader.disconnect()
+
+
+@pytest.mark.parametrize("offer", [["superchat"], ["chat", "superchat"]])
+async def test_a_refusal_selects_the_offered_subprotocol(ws, lobby, ann, offer):
+    """A browser drops a handshake that ignores its offer: a refusal accepts
+    with the subprotocol connect would choose, then closes with the code."""
+    await Ban.objects.acreate(room=lobby, user=ann, reason="Spam")
+    c, connected, subprotocol = await ws(LOBBY, user=ann, subprotocols=offer)
+    assert connected and subprotocol == offer[0]
+    assert await closed_with(c, CloseCode.BANNED) == "Spam"
