@@ -206,6 +206,11 @@ DUPLEX = {
     # Bytes of replies a socket may owe a client that does not read them: above
     # the largest replay (500 chat messages) a slow but honest reader is owed.
     "OUTBOX_MAX_BYTES": env_int("DUPLEX_OUTBOX_MAX_BYTES", 4 * 1024 * 1024),
+    # Login throttling: failures per account, and per client address, within a
+    # window of seconds from the first failure (realtime/site/accounts.py).
+    "LOGIN_FAILURES": env_int("DUPLEX_LOGIN_FAILURES", 5),
+    "LOGIN_ADDRESS_FAILURES": env_int("DUPLEX_LOGIN_ADDRESS_FAILURES", 20),
+    "LOGIN_WINDOW": env_int("DUPLEX_LOGIN_WINDOW", 900),
     # Symbols one quotes socket may follow at once.
     "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
     # Seconds a game waits for a disconnected player before the opponent may claim.

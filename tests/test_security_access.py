@@ -144,7 +144,7 @@ async def test_a_removed_member_is_closed_4003_and_gets_no_more(ws, people, secr
 
 def test_private_room_pages_and_upload_refuse_outsiders(people, secret, tmp_path):
     """The page is a 404 (its existence stays private), the list omits it, an
-    upload is a 403 that stores nothing; a visitor's upload is a 401."""
+    upload is a 404 too and stores nothing; a visitor's upload is a 401."""
     ann, _, carol = people
     client = Client()
     client.force_login(carol)
@@ -156,8 +156,8 @@ def test_private_room_pages_and_upload_refuse_outsiders(people, secret, tmp_path
 
     with override_settings(MEDIA_ROOT=str(tmp_path)):
         upload = client.post("/chat/secret/upload/", {"image": image, "text": "hi"})
-        assert upload.status_code == 403
-        assert upload.json()["code"] == "forbidden"
+        assert upload.status_code == 404
+        assert upload.json()["code"] == "not_found"
         image.seek(0)
         anonymous = Client().post("/chat/secret/upload/", {"image": image})
         assert anonymous.status_code == 401

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from realtime.chat import protocol as proto
 from realtime.chat import service
+from realtime.chat.flood import Flooded
 from realtime.chat.models import Room
 from realtime.core import fanout
 from realtime.core.envelope import (
@@ -70,21 +71,15 @@ class ChatSocket(JsonSocket):
             "chat.who": self.on_who,
         }
 
-    async def receive(self, text_data=None, bytes_data=None):
-        """In plain text every frame is a message; JSON goes to the base class."""
+    def decode(self, text_data, bytes_data):
+        """In plain text every frame is a message: a chat.send of its text."""
         if not self.plain:
-            await super().receive(text_data, bytes_data)
-            return
-        try:
-            if text_data is None:
-                raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, "Send text frames.")
-            if len(text_data) > settings.DUPLEX["MAX_FRAME_BYTES"]:
-                raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
-            if not self.bucket.take():
-                raise ProtocolError(ErrorCode.RATE_LIMITED, "Too many frames.")
-            await self.on_send({"text": text_data})
-        except ProtocolError as exc:
-            await self.strike(exc)
+            return super().decode(text_data, bytes_data)
+        if text_data is None:
+            raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, "Send text frames.")
+        if len(text_data) > settings.DUPLEX["MAX_FRAME_BYTES"]:
+            raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
+        return {"type": "chat.send", "text": text_data}
 
     async def send_json(self, content):
         """Plain-text sockets get their own rendering of our frames, or nothing."""
@@ -124,7 +119,7 @@ class ChatSocket(JsonSocket):
         text = text_field(frame, "text", max_length=proto.MAX_TEXT)
         try:
             await db(service.post_message)(self.room.pk, self.user, text)
-        except service.Flooded as exc:
+        except Flooded as exc:
             if exc.abuse:
                 await self.close(CloseCode.POLICY_VIOLATION)
                 return
@@ -137,7 +132,7 @@ class ChatSocket(JsonSocket):
 
     async def on_delete(self, frame):
         message_id = proto.id_field(frame)
-        await db(service.delete_message)(message_id, self.user)
+        await db(service.delete_message)(message_id, self.user, room_id=self.room.pk)
 
     async def on_typing(self, frame):
         """Relay "X is typing" (ephemeral), at most once per CHAT_TYPING_EVERY."""

@@ -28,7 +28,7 @@ LIMITS = {
     "CHAT_REPLAY_MAX": 500,  # a resume gap longer than this gets chat.reset
     "CHAT_EDIT_SECONDS": 300,  # own messages are editable/deletable this long
     "CHAT_RATE": 1.0,  # messages per second per user, across all their sockets
-    "CHAT_BURST": 5,  # messages a user may send at once
+    "CHAT_BURST": 5,  # messages a user may send per CHAT_BURST / CHAT_RATE s
     "CHAT_COOL_DOWN": 10,  # seconds a flooding user may not post
     "CHAT_ABUSE": 5,  # refused posts within a cool-down before a 1008 close
     "CHAT_TYPING_EVERY": 2.0,  # seconds between two typing events of a socket

@@ -2,21 +2,19 @@
 
 import uuid
 
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from PIL import Image, UnidentifiedImageError
 
 from realtime.chat import service
+from realtime.chat.images import clean_image
 from realtime.chat.models import Room
 from realtime.chat.protocol import MAX_TEXT, limit
 from realtime.core.envelope import ErrorCode, ProtocolError
 
-# Formats a browser shows inline and that cannot carry script (no SVG).
-IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
-MAX_PIXELS = 40_000_000
 STATUS = {
     ErrorCode.UNAUTHENTICATED: 401,
     ErrorCode.FORBIDDEN: 403,
@@ -55,26 +53,15 @@ def _error(code: ErrorCode, detail: str) -> JsonResponse:
     return JsonResponse(body, status=STATUS.get(code, 400))
 
 
-def image_extension(upload) -> str | None:
-    """The file's real image type (read by Pillow, not its name), or None."""
-    try:
-        with Image.open(upload) as image:
-            width, height = image.size
-            image.verify()
-            found = IMAGE_FORMATS.get(image.format)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return None
-    finally:
-        upload.seek(0)
-    return found if width * height <= MAX_PIXELS else None
-
-
 @require_POST
 def upload(request, slug):
     """Post an image (and an optional caption) to a room; CSRF-checked form POST."""
     if not request.user.is_authenticated:
         return _error(ErrorCode.UNAUTHENTICATED, _("Log in to post."))
-    room = get_object_or_404(Room, slug=slug)
+    room = Room.objects.filter(slug=slug).first()
+    if room is None or not service.can_read(room, request.user):
+        # As the room page does: a private room's existence stays private.
+        return _error(ErrorCode.NOT_FOUND, _("No such room."))
     problem = service.refusal(room, request.user)
     if problem is not None:
         return _error(ErrorCode.FORBIDDEN, problem[1])
@@ -84,14 +71,13 @@ def upload(request, slug):
     if image.size > limit("CHAT_IMAGE_BYTES"):
         size = limit("CHAT_IMAGE_BYTES") // 1024
         return _error(ErrorCode.TOO_BIG, _("Images are at most %d KiB.") % size)
-    extension = image_extension(image)
-    if extension is None:
-        return _error(
-            ErrorCode.INVALID, _("That file is not a PNG, JPEG, GIF or WebP.")
-        )
+    try:
+        content, extension = clean_image(image)
+    except ProtocolError as exc:
+        return _error(exc.code, exc.detail)
     text = request.POST.get("text", "")[:MAX_TEXT]
     name = default_storage.save(
-        f"chat/{room.slug}/{uuid.uuid4().hex}.{extension}", image
+        f"chat/{room.slug}/{uuid.uuid4().hex}.{extension}", ContentFile(content)
     )
     try:
         message = service.post_message(room.pk, request.user, text, image=name)

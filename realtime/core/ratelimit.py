@@ -1,6 +1,9 @@
-"""Token buckets for flood control."""
+"""Token buckets for flood control, and counters shared through the cache."""
 
+import math
 import time
+
+from django.core.cache import cache
 
 
 class TokenBucket:
@@ -27,3 +30,21 @@ class TokenBucket:
     def retry_after(self, cost: float = 1.0) -> float:
         """Seconds until ``cost`` tokens are available again."""
         return max(0.0, (cost - self.tokens) / self.rate)
+
+
+def count_in_window(key: str, window: float) -> int:
+    """Count one more event under ``key``, whose count ends ``window`` s after
+    its first event; the count so far. Atomic where cache.add and cache.incr
+    are (Redis; the local-memory cache within one process)."""
+    timeout = max(1, math.ceil(window))
+    for _ in range(3):
+        if cache.add(key, 1, timeout):
+            return 1
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the window ended between add and incr
+            continue
+        if count == 1:  # ended just before INCR, which made a key for good
+            cache.touch(key, timeout)
+        return count
+    return 1

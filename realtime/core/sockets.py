@@ -203,9 +203,12 @@ class JsonSocket(ObservedSocket):
         """Accept, then close with an application code the browser can read.
 
         A close before accept is an HTTP 403 with no code; accepting first lets
-        the client see ``code`` and ``reason`` and know not to reconnect.
+        the client see ``code`` and ``reason`` and know not to reconnect. The
+        accept selects the subprotocol that ``connect`` would (a socket sets
+        ``self.subprotocol``): a browser that offered some drops a handshake
+        answering none, and would never see the code.
         """
-        await self.accept()
+        await self.accept(getattr(self, "subprotocol", None))
         log.info("socket refused", extra=self._log_fields("refuse", code=int(code)))
         await self.close(code, reason)
 

@@ -7,7 +7,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from realtime.chat import service
-from realtime.chat.models import Room
+from realtime.chat.models import Ban, Room
 from tests.browser.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,3 +132,33 @@ def test_admin_delete_and_ban_reach_the_open_page(
     expect(refused).to_contain_text("You were banned from this room.")
     expect(refused).to_contain_text("Spamming / 刷屏")
     expect(page.locator("#chat-form")).to_be_hidden()
+
+
+@pytest.mark.parametrize("refusal", ["banned", "closed"])
+def test_a_refused_room_says_why_and_does_not_reconnect(
+    daphne, login_page, make_user, lobby, refusal
+):
+    """A banned user opening the room, or anyone opening a closed room, sees why
+    (the close reason) once; the page does not reconnect in a loop."""
+    server = daphne()
+    ann = make_user("ann")
+    if refusal == "banned":
+        Ban.objects.create(room=lobby, user=ann, reason="Spamming / 刷屏")
+        expected, reason = "You were banned from this room.", "Spamming / 刷屏"
+    else:
+        Room.objects.filter(pk=lobby.pk).update(closed=True, closed_reason="Archived.")
+        expected, reason = "This room was closed.", "Archived."
+    page = login_page(server, ann)
+    sockets = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.goto("/chat/lobby/")
+    refused = page.locator("#chat-refused")
+    expect(refused).to_be_visible()
+    expect(refused).to_contain_text(expected)
+    expect(refused).to_contain_text(reason)
+    page.wait_for_function("window.chatSocket.state === 'offline'")
+    page.wait_for_timeout(3000)  # a first retry comes within 250 ms
+    assert [url for url in sockets if "/ws/chat/lobby/" in url] == [
+        server.ws_url + "/ws/chat/lobby/"
+    ]
+    assert page.evaluate("window.chatSocket.state") == "offline"

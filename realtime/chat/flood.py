@@ -1,0 +1,64 @@
+"""Chat flood control: one allowance per user in the shared cache, so three tabs
+(or three processes) do not triple it.
+
+The allowance is a fixed-window counter: at most CHAT_BURST posts per
+CHAT_BURST / CHAT_RATE seconds. ``cache.add`` then ``cache.incr`` count a post
+atomically on Redis (SET NX, INCR), so posts racing in several processes never
+spend the same allowance twice. Without the shared cache (Redis down), each
+process keeps a token bucket per user meanwhile.
+"""
+
+import logging
+import math
+import time
+
+from django.core.cache import cache
+
+from realtime.chat.protocol import limit
+from realtime.core.envelope import ErrorCode, ProtocolError
+from realtime.core.outages import SERVICE_ERRORS
+from realtime.core.ratelimit import TokenBucket, count_in_window
+
+log = logging.getLogger(__name__)
+
+_local_buckets: dict[int, TokenBucket] = {}
+
+
+class Flooded(ProtocolError):
+    """Over the per-user message rate; ``abuse`` when it goes on regardless."""
+
+    def __init__(self, detail: str, abuse: bool = False):
+        super().__init__(ErrorCode.RATE_LIMITED, detail)
+        self.abuse = abuse
+
+
+def check_flood(user_id: int) -> None:
+    """Refuse a post over the user's rate, or during their cool-down."""
+    try:
+        _check_shared(user_id)
+    except SERVICE_ERRORS as exc:
+        log.warning("Flood control falls back to this process (%s)", exc)
+        bucket = _local_buckets.get(user_id)
+        if bucket is None:
+            bucket = TokenBucket(limit("CHAT_RATE"), limit("CHAT_BURST"))
+            _local_buckets[user_id] = bucket
+        if not bucket.take():
+            raise Flooded("Too many messages: slow down.") from None
+
+
+def _check_shared(user_id: int) -> None:
+    now = time.time()
+    cool_key, abuse_key = f"chat:cool:{user_id}", f"chat:abuse:{user_id}"
+    cool_down = limit("CHAT_COOL_DOWN")
+    cool_until = cache.get(cool_key)
+    if cool_until and cool_until > now:
+        strikes = count_in_window(abuse_key, cool_down)
+        wait = math.ceil(cool_until - now)
+        raise Flooded(
+            f"Cooling down: wait {wait} s.", abuse=strikes >= limit("CHAT_ABUSE")
+        )
+    rate, burst = limit("CHAT_RATE"), limit("CHAT_BURST")
+    if count_in_window(f"chat:posts:{user_id}", burst / rate) > burst:
+        cache.set(cool_key, now + cool_down, cool_down)
+        cache.delete(abuse_key)
+        raise Flooded(f"Too many messages: wait {cool_down} s.")
