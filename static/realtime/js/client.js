@@ -7,8 +7,14 @@
  *
  * What it does for a page:
  * - builds the URL from location (wss: under https:);
- * - reconnects with full-jitter exponential backoff, capped (maxDelay);
- * - never reconnects after a 4000-4999 close: the server refused on purpose;
+ * - reconnects with full-jitter exponential backoff, capped (maxDelay); the
+ *   backoff resets only once a socket has stayed open stableAfter ms, so a
+ *   server that accepts and closes at once sees the delays grow;
+ * - follows the close code's rule (CLOSE_RULES): never after 4000-4999 (the
+ *   server refused on purpose); after 1013 at least the reason's retry hint
+ *   ("; retry=S"), spread over as long again; after 1012 spread over
+ *   restartSpread; after 1008 not before policyDelay;
+ * - gives up on a socket stuck in CONNECTING after connectTimeout, and retries;
  * - queues sends while not open (bounded: the oldest are dropped past maxQueue)
  *   and flushes them, after the hello frame, on open;
  * - detects a stale connection: with heartbeat set, it sends {type: "ping"}
@@ -33,7 +39,21 @@
     hello: null,          // () => frame or null, sent first on every open
     binaryType: "blob",   // WebSocket.binaryType for every new socket
     badge: true,          // count this socket in the header badge
+    stableAfter: 10000,   // ms open before the backoff starts again from minDelay
+    connectTimeout: 10000,  // ms in CONNECTING before giving up on that attempt
+    restartSpread: 5000,  // ms over which reconnects after 1012 are spread
+    retryAfter: 5000,     // ms: a 1013 without a hint waits at least this
+    policyDelay: 10000,   // ms: the least wait after 1008 (policy violation)
   };
+  /* What each close code means for the next attempt. "refused": never retry;
+   * "hint": at least the server's "; retry=S", spread over as long again;
+   * "spread": a restart, spread over restartSpread; "policy": policyDelay. */
+  const CLOSE_RULES = {1008: "policy", 1012: "spread", 1013: "hint"};
+  const RETRY_HINT = /;\s*retry=(\d+(?:\.\d+)?)\s*$/;
+  function closeRule(code) {
+    if (code >= 4000 && code <= 4999) return "refused";
+    return CLOSE_RULES[code] || "backoff";
+  }
   const STATES = ["connecting", "live", "reconnecting", "offline"];
   const RESYNC_EVERY = 5000;  // ms between two resyncs of one socket
   const sockets = new Set();
@@ -57,6 +77,8 @@
       this.closedByUser = false;
       this.refusal = null;
       this._timer = null;
+      this._stable = null;
+      this._connecting = null;
       this._beat = null;
       this._lastFrameAt = 0;
       this._resyncAt = 0;
@@ -117,6 +139,7 @@
       this.emit("resync", {stream: stream, after: last, got: seq});
       const old = this.ws;
       this.ws = null;
+      clearTimeout(this._stable);
       this._stopHeartbeat();
       old.close(1000, "resync");
       this._open();
@@ -126,6 +149,8 @@
     close(code, reason) {
       this.closedByUser = true;
       clearTimeout(this._timer);
+      clearTimeout(this._connecting);
+      clearTimeout(this._stable);
       this._stopHeartbeat();
       if (this.ws && this.ws.readyState < WebSocket.CLOSING) this.ws.close(code || 1000, reason);
       this._setState("offline");
@@ -160,9 +185,21 @@
       ws.binaryType = this.options.binaryType;
       this.ws = ws;
       this.emit("socket", ws);
+      clearTimeout(this._connecting);
+      this._connecting = setTimeout(() => {
+        if (ws !== this.ws || ws.readyState !== WebSocket.CONNECTING) return;
+        // A handshake nobody answers: drop it and try again, with backoff.
+        this.ws = null;
+        ws.close();
+        this.emit("close", {code: 1006, reason: "connect timeout", wasClean: false,
+          willRetry: true});
+        this._scheduleReconnect({code: 1006, reason: "connect timeout"});
+      }, this.options.connectTimeout);
       ws.onopen = (event) => {
         if (ws !== this.ws) return;
-        this.attempt = 0;
+        clearTimeout(this._connecting);
+        clearTimeout(this._stable);
+        this._stable = setTimeout(() => { this.attempt = 0; }, this.options.stableAfter);
         this._lastFrameAt = Date.now();
         this._setState("live");
         const hello = this.options.hello && this.options.hello(this);
@@ -191,8 +228,10 @@
       ws.onerror = (event) => { if (ws === this.ws) this.emit("error", event); };
       ws.onclose = (event) => {
         if (ws !== this.ws) return;
+        clearTimeout(this._connecting);
+        clearTimeout(this._stable);
         this._stopHeartbeat();
-        const refused = event.code >= 4000 && event.code <= 4999;
+        const refused = closeRule(event.code) === "refused";
         const retry = this.options.reconnect && !this.closedByUser && !refused;
         this.emit("close", {code: event.code, reason: event.reason, wasClean: event.wasClean,
           willRetry: retry});
@@ -200,18 +239,33 @@
           this.refusal = {code: event.code, reason: event.reason};
           this.emit("refused", this.refusal);
         }
-        if (retry) this._scheduleReconnect();
+        if (retry) this._scheduleReconnect(event);
         else this._setState("offline");
       };
     }
 
-    _scheduleReconnect() {
+    _scheduleReconnect(closed) {
       this._setState("reconnecting");
-      const ceiling = Math.min(this.options.maxDelay, this.options.minDelay * 2 ** this.attempt);
-      const delay = Math.random() * ceiling;  // full jitter
+      const delay = this._delay(closed || {});
       this.attempt += 1;
-      this.emit("retry", {attempt: this.attempt, delay: delay});
+      this.emit("retry", {attempt: this.attempt, delay: delay,
+        code: closed ? closed.code : undefined});
       this._timer = setTimeout(() => this._open(), delay);
+    }
+
+    /* Full-jitter backoff, raised to what the close code asks for. */
+    _delay(closed) {
+      const o = this.options;
+      const backoff = Math.random() * Math.min(o.maxDelay, o.minDelay * 2 ** this.attempt);
+      const rule = closeRule(closed.code);
+      if (rule === "hint") {
+        const hint = RETRY_HINT.exec(closed.reason || "");
+        const least = hint ? Number(hint[1]) * 1000 : o.retryAfter;
+        return Math.max(backoff, least * (1 + Math.random()));
+      }
+      if (rule === "spread") return Math.max(backoff, Math.random() * o.restartSpread);
+      if (rule === "policy") return Math.max(backoff, o.policyDelay * (1 + Math.random()));
+      return backoff;
     }
 
     _startHeartbeat() {
@@ -225,6 +279,7 @@
           this.emit("stale", {idle: idle});
           const dead = this.ws;
           this.ws = null;
+          clearTimeout(this._stable);
           dead.close();
           this._stopHeartbeat();
           this.emit("close", {code: 1006, reason: "stale", wasClean: false, willRetry: true});
