@@ -23,8 +23,9 @@ def _check_database() -> None:
 
 
 class _Probe:
-    """One channel per event loop and layer, reused by every check: on the
-    pub/sub layer a channel is a Redis subscription, not to be made per request."""
+    """One channel per event loop and layer, reused by every check that
+    answers: on the pub/sub layer a channel is a Redis subscription, not to be
+    made per request. A check that times out replaces it."""
 
     def __init__(self, layer):
         self.layer = layer
@@ -48,10 +49,18 @@ async def _check_layer() -> None:
             probe.channel = await layer.new_channel()
         token = str(time.monotonic_ns())
         await layer.send(probe.channel, {"type": "healthz.ping", "token": token})
-        async with asyncio.timeout(LAYER_TIMEOUT):
-            # Skip late answers to earlier checks that timed out.
-            while (await layer.receive(probe.channel)).get("token") != token:
-                pass
+        try:
+            async with asyncio.timeout(LAYER_TIMEOUT):
+                # Skip late answers to earlier checks that timed out.
+                while (await layer.receive(probe.channel)).get("token") != token:
+                    pass
+        except BaseException:
+            # A cancelled receive() makes channels-redis unsubscribe and forget
+            # the channel: a ping sent to it later is lost before receive()
+            # subscribes again, so every later check would time out too. The
+            # next check starts on a fresh channel, subscribed before its ping.
+            probe.channel = None
+            raise
 
 
 async def _timed(name: str, check) -> dict:
