@@ -77,7 +77,9 @@ class ObservedSocket(AsyncWebsocketConsumer):
 
     async def websocket_disconnect(self, message):
         """Count and log the close, then run ``disconnect`` even in an outage."""
-        code = message.get("code", 1005)
+        # No code, or an invalid one (daphne reports an empty close frame and
+        # a one-byte payload alike as None): 1005, "no status received".
+        code = message.get("code") or 1005
         if self.accepted:
             self.accepted = False
             endpoint = metrics.endpoint_of(self.scope.get("path", ""))
