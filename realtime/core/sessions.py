@@ -27,7 +27,11 @@ def session_hash(session_key: str | None) -> str | None:
 
 
 class _Watcher:
-    """The process' one subscriber of ``auth.logout`` (duck-typed as an Outbox)."""
+    """The process' one subscriber of ``auth.logout`` (duck-typed as an Outbox).
+
+    It holds the sockets that are open: ``unwatch`` drops a socket when it
+    closes, and a session with it once its last socket here is gone.
+    """
 
     def __init__(self):
         self.sockets: dict[str, weakref.WeakSet] = {}
@@ -35,6 +39,16 @@ class _Watcher:
 
     def deliver(self, frame) -> None:  # no frames are published on this topic
         pass
+
+    def add(self, consumer, name: str) -> None:
+        self.sockets.setdefault(name, weakref.WeakSet()).add(consumer)
+
+    def discard(self, consumer, name: str) -> None:
+        sockets = self.sockets.get(name)
+        if sockets is not None:
+            sockets.discard(consumer)
+            if not sockets:
+                del self.sockets[name]
 
     async def on_control(self, topic: str, event: dict) -> None:
         for consumer in list(self.sockets.pop(event.get("session"), ())):
@@ -47,7 +61,7 @@ _watchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watcher]" = (
 
 
 async def watch(consumer, session_key: str | None) -> None:
-    """Close ``consumer`` when its session logs out."""
+    """Close ``consumer`` when its session logs out; ``unwatch`` it on close."""
     name = session_hash(session_key)
     if name is None:
         return
@@ -55,10 +69,27 @@ async def watch(consumer, session_key: str | None) -> None:
     watcher = _watchers.get(loop)
     if watcher is None:
         watcher = _watchers[loop] = _Watcher()
-    watcher.sockets.setdefault(name, weakref.WeakSet()).add(consumer)
+    watcher.add(consumer, name)
     if not watcher.joined:
         watcher.joined = True
         await fanout.get_hub().join(TOPIC, watcher)
+
+
+def unwatch(consumer, session_key: str | None) -> None:
+    """Forget a socket that closed (and its session, if it was the last one)."""
+    name = session_hash(session_key)
+    watcher = _watchers.get(asyncio.get_running_loop())
+    if name is not None and watcher is not None:
+        watcher.discard(consumer, name)
+
+
+def watched() -> dict[str, int]:
+    """How many sessions and sockets this process' watcher holds."""
+    watcher = _watchers.get(asyncio.get_running_loop())
+    if watcher is None:
+        return {"sessions": 0, "sockets": 0}
+    sockets = sum(len(group) for group in watcher.sockets.values())
+    return {"sessions": len(watcher.sockets), "sockets": sockets}
 
 
 def reset_watchers() -> None:

@@ -86,6 +86,9 @@ class ObservedSocket(AsyncWebsocketConsumer):
             metrics.connections.dec(endpoint)
             metrics.closes_total.inc(endpoint, code)
             log.info("socket closed", extra=self._log_fields("close", code=code))
+        session = self.scope.get("session")
+        if session is not None:
+            sessions.unwatch(self, session.session_key)
         try:
             await self.disconnect(code)
         except SERVICE_ERRORS as exc:
