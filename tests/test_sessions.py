@@ -17,9 +17,9 @@ async def test_the_watcher_forgets_sessions_whose_sockets_closed(ws, make_user):
         communicator, connected, _ = await ws("/ws/site/", user=user)
         assert connected
         opened.append(communicator)
-    assert sessions.watched() == {"sessions": 8, "sockets": 8}
+    assert sessions.watched() == {"sessions": 8, "users": 7, "sockets": 8}
     await opened.pop().disconnect()
-    assert sessions.watched() == {"sessions": 7, "sockets": 7}
+    assert sessions.watched() == {"sessions": 7, "users": 7, "sockets": 7}
     for communicator in opened:
         await communicator.disconnect()
-    assert sessions.watched() == {"sessions": 0, "sockets": 0}
+    assert sessions.watched() == {"sessions": 0, "users": 0, "sockets": 0}

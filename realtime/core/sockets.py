@@ -71,9 +71,9 @@ class ObservedSocket(AsyncWebsocketConsumer):
         metrics.connections.inc(endpoint)
         metrics.connections_total.inc(endpoint)
         log.info("socket open", extra=self._log_fields("connect"))
-        session = self.scope.get("session")
-        if getattr(self.scope.get("user"), "is_authenticated", False) and session:
-            await sessions.watch(self, session.session_key)
+        session, user = self.scope.get("session"), self.scope.get("user")
+        if getattr(user, "is_authenticated", False) and session:
+            await sessions.watch(self, session.session_key, user)
 
     async def websocket_disconnect(self, message):
         """Count and log the close, then run ``disconnect`` even in an outage."""
@@ -86,9 +86,7 @@ class ObservedSocket(AsyncWebsocketConsumer):
             metrics.connections.dec(endpoint)
             metrics.closes_total.inc(endpoint, code)
             log.info("socket closed", extra=self._log_fields("close", code=code))
-        session = self.scope.get("session")
-        if session is not None:
-            sessions.unwatch(self, session.session_key)
+        sessions.unwatch(self)
         try:
             await self.disconnect(code)
         except SERVICE_ERRORS as exc:
