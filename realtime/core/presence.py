@@ -47,7 +47,12 @@ class _RedisStore:
     def __init__(self, url: str, prefix: str):
         import redis.asyncio as aioredis
 
-        self.redis = aioredis.from_url(url)
+        self.redis = aioredis.from_url(
+            url,
+            socket_timeout=3,
+            socket_connect_timeout=3,
+            **settings.REDIS_ASYNC_OPTIONS,
+        )
         self.prefix = f"{prefix}:presence:"
 
     async def put(self, place: str, conn_id: str, entry: dict) -> None:
