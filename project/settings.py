@@ -120,6 +120,10 @@ def redis_resilience(for_asyncio: bool) -> dict:
 
 # For the asyncio clients of realtime/ (presence).
 REDIS_ASYNC_OPTIONS = redis_resilience(for_asyncio=True)
+# Presence's connection pool in each process: its size, and how long a burst
+# waits for a free connection before a call fails.
+PRESENCE_POOL_SIZE = env_int("DUPLEX_PRESENCE_POOL_SIZE", 50)
+PRESENCE_POOL_TIMEOUT = float(os.environ.get("DUPLEX_PRESENCE_POOL_TIMEOUT") or 10)
 
 
 def redis_channel_layer(urls: list[str], prefix: str) -> dict:
