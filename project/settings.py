@@ -97,6 +97,33 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # in-process otherwise (one process only). REDIS_URL may list several
 # servers, comma-separated: channels-redis shards channels across them.
 REDIS_URLS = env_list("REDIS_URL")
+# After a Redis restart, a connection left in a pool fails on its next use:
+# PING it before a command when it has been idle this long, and retry a
+# command that hit a dead connection on a fresh one (twice, 50-500 ms apart).
+REDIS_HEALTH_CHECK_SECONDS = env_int("REDIS_HEALTH_CHECK_SECONDS", 10)
+
+
+def redis_resilience(for_asyncio: bool) -> dict:
+    """Connection options every Redis client of Duplex uses (cache, layer,
+    presence): health checks and retries for connections a restart broke."""
+    from redis.backoff import ExponentialBackoff
+
+    if for_asyncio:
+        from redis.asyncio.retry import Retry
+    else:
+        from redis.retry import Retry
+    return {
+        "health_check_interval": REDIS_HEALTH_CHECK_SECONDS,
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+    }
+
+
+# For the asyncio clients of realtime/ (presence).
+REDIS_ASYNC_OPTIONS = redis_resilience(for_asyncio=True)
+# Presence's connection pool in each process: its size, and how long a burst
+# waits for a free connection before a call fails.
+PRESENCE_POOL_SIZE = env_int("DUPLEX_PRESENCE_POOL_SIZE", 50)
+PRESENCE_POOL_TIMEOUT = float(os.environ.get("DUPLEX_PRESENCE_POOL_TIMEOUT") or 10)
 
 
 def redis_channel_layer(urls: list[str], prefix: str) -> dict:
@@ -115,7 +142,12 @@ def redis_channel_layer(urls: list[str], prefix: str) -> dict:
             # A publish to a Redis that stopped answering fails after 5 s
             # instead of hanging; a refused connection fails at once.
             "hosts": [
-                {"address": url, "socket_timeout": 5, "socket_connect_timeout": 3}
+                {
+                    "address": url,
+                    "socket_timeout": 5,
+                    "socket_connect_timeout": 3,
+                    **redis_resilience(for_asyncio=True),
+                }
                 for url in urls
             ],
             "prefix": prefix,
@@ -133,7 +165,11 @@ if REDIS_URLS:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URLS[0],
-            "OPTIONS": {"socket_timeout": 3, "socket_connect_timeout": 3},
+            "OPTIONS": {
+                "socket_timeout": 3,
+                "socket_connect_timeout": 3,
+                **redis_resilience(for_asyncio=False),
+            },
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "duplex"),
         }
     }

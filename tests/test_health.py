@@ -42,3 +42,24 @@ def test_healthz_names_a_failing_database(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["database"]
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_failing_part_without_exception_text(
+    client, settings, caplog
+):
+    """An anonymous caller learns which part fails, not the exception's text
+    (addresses, ports); the detail goes to the log."""
+    settings.CHANNEL_LAYERS = {
+        "default": redis_channel_layer(["redis://127.0.0.1:1/0"], "duplex")
+    }
+    channel_layers.backends.clear()
+    with caplog.at_level("WARNING", logger="realtime.core.health"):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    check = response.json()["checks"]["channel_layer"]
+    assert check == {"ok": False, "error": "unavailable"}
+    assert "127.0.0.1:1" not in response.content.decode()
+    logged = [r for r in caplog.records if r.name == "realtime.core.health"]
+    assert any("channel_layer" in r.getMessage() for r in logged)
+    assert any("127.0.0.1:1" in r.getMessage() for r in logged)

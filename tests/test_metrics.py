@@ -55,3 +55,17 @@ def test_endpoint_labels_stay_few():
     assert metrics.endpoint_of("/ws/chat/some-room/") == "chat"
     assert metrics.endpoint_of("/ws/game/42/") == "game"
     assert metrics.endpoint_of("/echo") == "echo"
+
+
+def test_metrics_render_labels_of_mixed_types():
+    """Label values of different types (a code as int, None or text) never
+    make rendering raise."""
+    counter = metrics.Counter("duplex_test_mixed_total", "Mixed labels.", ("code",))
+    try:
+        for code in (1000, None, "4009", 1000):
+            counter.inc(code)
+        lines = counter.render()
+    finally:
+        metrics._registry.pop("duplex_test_mixed_total")
+    assert 'duplex_test_mixed_total{code="1000"} 2' in lines
+    assert 'duplex_test_mixed_total{code="None"} 1' in lines

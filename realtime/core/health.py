@@ -1,6 +1,7 @@
 """``/healthz``: is the database reachable, does the channel layer carry a message?"""
 
 import asyncio
+import logging
 import time
 import weakref
 
@@ -9,6 +10,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+
+log = logging.getLogger(__name__)
 
 LAYER_TIMEOUT = 2.0
 
@@ -20,8 +23,9 @@ def _check_database() -> None:
 
 
 class _Probe:
-    """One channel per event loop and layer, reused by every check: on the
-    pub/sub layer a channel is a Redis subscription, not to be made per request."""
+    """One channel per event loop and layer, reused by every check that
+    answers: on the pub/sub layer a channel is a Redis subscription, not to be
+    made per request. A check that times out replaces it."""
 
     def __init__(self, layer):
         self.layer = layer
@@ -45,19 +49,30 @@ async def _check_layer() -> None:
             probe.channel = await layer.new_channel()
         token = str(time.monotonic_ns())
         await layer.send(probe.channel, {"type": "healthz.ping", "token": token})
-        async with asyncio.timeout(LAYER_TIMEOUT):
-            # Skip late answers to earlier checks that timed out.
-            while (await layer.receive(probe.channel)).get("token") != token:
-                pass
+        try:
+            async with asyncio.timeout(LAYER_TIMEOUT):
+                # Skip late answers to earlier checks that timed out.
+                while (await layer.receive(probe.channel)).get("token") != token:
+                    pass
+        except BaseException:
+            # A cancelled receive() makes channels-redis unsubscribe and forget
+            # the channel: a ping sent to it later is lost before receive()
+            # subscribes again, so every later check would time out too. The
+            # next check starts on a fresh channel, subscribed before its ping.
+            probe.channel = None
+            raise
 
 
-async def _timed(check) -> dict:
+async def _timed(name: str, check) -> dict:
+    """Run one check. The answer names the failure only: the exception's text
+    (host names, ports) is for the log, not for anonymous callers."""
     started = time.perf_counter()
     try:
         await check()
     except Exception as exc:
-        detail = str(exc) or type(exc).__name__
-        return {"ok": False, "error": f"{type(exc).__name__}: {detail}"[:300]}
+        detail = str(exc) or "no detail"
+        log.warning("healthz: %s failed: %s: %s", name, type(exc).__name__, detail)
+        return {"ok": False, "error": "unavailable"}
     return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
@@ -65,8 +80,8 @@ async def _timed(check) -> dict:
 async def healthz(request):
     """200 when every part answers; 503 naming the parts that do not."""
     checks = {
-        "database": await _timed(sync_to_async(_check_database)),
-        "channel_layer": await _timed(_check_layer),
+        "database": await _timed("database", sync_to_async(_check_database)),
+        "channel_layer": await _timed("channel_layer", _check_layer),
     }
     failing = [name for name, result in checks.items() if not result["ok"]]
     body = {"status": "fail" if failing else "ok", "failing": failing, "checks": checks}

@@ -22,6 +22,12 @@ def _labels(names: tuple[str, ...], values: tuple) -> str:
     return "{" + pairs + "}"
 
 
+def _by_labels(item: tuple[tuple, object]) -> tuple[str, ...]:
+    """Sort key of a series: its label values as text, whatever their types
+    (``sorted`` of mixed ints and None raised, and ``/metrics`` answered 500)."""
+    return tuple(str(value) for value in item[0])
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
@@ -38,7 +44,7 @@ class Metric:
 
     def render(self) -> list[str]:
         lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} {self.kind}"]
-        for key, value in sorted(self.values.items()):
+        for key, value in sorted(self.values.items(), key=_by_labels):
             lines.append(
                 f"{self.name}{_labels(self.label_names, key)} {_number(value)}"
             )
@@ -80,7 +86,7 @@ class Histogram(Metric):
 
     def render(self) -> list[str]:
         lines = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        for key, counts in sorted(self.counts.items()):
+        for key, counts in sorted(self.counts.items(), key=_by_labels):
             running = 0
             for bound, count in zip([*self.buckets, math.inf], counts, strict=True):
                 running += count

@@ -47,13 +47,25 @@ class _RedisStore:
     def __init__(self, url: str, prefix: str):
         import redis.asyncio as aioredis
 
-        self.redis = aioredis.from_url(url)
+        # A burst (a crowd joining or leaving at once) waits for a connection
+        # instead of failing with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=settings.PRESENCE_POOL_SIZE,
+            timeout=settings.PRESENCE_POOL_TIMEOUT,
+            socket_timeout=3,
+            socket_connect_timeout=3,
+            **settings.REDIS_ASYNC_OPTIONS,
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
         self.prefix = f"{prefix}:presence:"
 
     async def put(self, place: str, conn_id: str, entry: dict) -> None:
         key = self.prefix + place
-        await self.redis.hset(key, conn_id, json.dumps(entry))
-        await self.redis.expire(key, int(TTL * 4))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hset(key, conn_id, json.dumps(entry))
+            pipe.expire(key, int(TTL * 4))
+            await pipe.execute()
 
     async def remove(self, place: str, conn_id: str) -> None:
         await self.redis.hdel(self.prefix + place, conn_id)
@@ -82,6 +94,7 @@ class Presence:
         )
         self.store = _RedisStore(urls[0], prefix) if urls else _MemoryStore()
         self.local: dict[tuple[str, str], dict] = {}  # this process' own entries
+        self.gone: set[tuple[str, str]] = set()  # removals the store refused
         self._renewer: asyncio.Task | None = None
 
     async def join(self, place: str, conn_id: str, user_id: int, name: str) -> bool:
@@ -96,7 +109,9 @@ class Presence:
     async def leave(self, place: str, conn_id: str) -> bool:
         """Remove a socket; True when its user has no socket left here."""
         entry = self.local.pop((place, conn_id), None)
-        await self._quietly(self.store.remove(place, conn_id))
+        if await self._quietly(self.store.remove(place, conn_id), False) is False:
+            self.gone.add((place, conn_id))  # retried by the renewer
+            self._ensure_renewer()
         if entry is None:
             return False
         return not any(m["id"] == entry["u"] for m in await self.members(place))
@@ -120,27 +135,34 @@ class Presence:
     async def count(self, place: str) -> int:
         return len(await self.members(place))
 
-    async def _quietly(self, call):
+    async def _quietly(self, call, failed=None):
         try:
             return await call
         except Exception as exc:  # Redis down or restarting
             log.warning("Presence store unavailable (%s)", exc)
-            return None
+            return failed
 
     def _ensure_renewer(self) -> None:
         if self._renewer is None or self._renewer.done():
             self._renewer = asyncio.ensure_future(self._renew_loop())
 
     async def _renew_loop(self) -> None:
-        while self.local:
+        while self.local or self.gone:
             await asyncio.sleep(RENEW_EVERY)
-            expires = time.time() + TTL
-            for (place, conn_id), entry in list(self.local.items()):
-                entry["exp"] = expires
-                try:
-                    await self.store.put(place, conn_id, entry)
-                except Exception:  # the store is down: try again next round
-                    break
+            try:
+                await self._renew()
+            except Exception:  # the store is down: try again next round
+                continue
+
+    async def _renew(self) -> None:
+        """Write back this process' entries; retry the removals that failed."""
+        expires = time.time() + TTL
+        for (place, conn_id), entry in list(self.local.items()):
+            entry["exp"] = expires
+            await self.store.put(place, conn_id, entry)
+        for place, conn_id in list(self.gone):
+            await self.store.remove(place, conn_id)
+            self.gone.discard((place, conn_id))
 
 
 def _by_name(member: dict) -> str:

@@ -72,19 +72,22 @@ class ObservedSocket(AsyncWebsocketConsumer):
         metrics.connections.inc(endpoint)
         metrics.connections_total.inc(endpoint)
         log.info("socket open", extra=self._log_fields("connect"))
-        session = self.scope.get("session")
-        if getattr(self.scope.get("user"), "is_authenticated", False) and session:
-            await sessions.watch(self, session.session_key)
+        session, user = self.scope.get("session"), self.scope.get("user")
+        if getattr(user, "is_authenticated", False) and session:
+            await sessions.watch(self, session.session_key, user)
 
     async def websocket_disconnect(self, message):
         """Count and log the close, then run ``disconnect`` even in an outage."""
-        code = message.get("code", 1005)
+        # No code, or an invalid one (daphne reports an empty close frame and
+        # a one-byte payload alike as None): 1005, "no status received".
+        code = message.get("code") or 1005
         if self.accepted:
             self.accepted = False
             endpoint = metrics.endpoint_of(self.scope.get("path", ""))
             metrics.connections.dec(endpoint)
             metrics.closes_total.inc(endpoint, code)
             log.info("socket closed", extra=self._log_fields("close", code=code))
+        sessions.unwatch(self)
         try:
             await self.disconnect(code)
         except SERVICE_ERRORS as exc:

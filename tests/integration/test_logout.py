@@ -5,10 +5,10 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from websockets.asyncio.client import connect
 
 from realtime.chat.models import Room
 from tests.integration.http_session import Browser
+from tests.integration.test_credentials import open_as
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -23,15 +23,6 @@ async def test_logging_out_closes_that_sessions_sockets_everywhere(daphne, make_
     laptop, phone, bobs = Browser(a.url), Browser(a.url), Browser(a.url)
     for visitor, name in ((laptop, "ann"), (phone, "ann"), (bobs, "bob")):
         await asyncio.to_thread(visitor.log_in, name, f"pw-{name}-123")
-
-    async def open_as(visitor, server, path):
-        cookie = {"Cookie": f"sessionid={visitor.cookie('sessionid')}"}
-        ws = await connect(
-            server.ws_url + path, origin=server.origin, additional_headers=cookie
-        )
-        if path.startswith("/ws/chat/"):
-            await ws.send(json.dumps({"type": "chat.join", "after": 0}))
-        return ws
 
     closing = [
         await open_as(laptop, a, "/ws/chat/lobby/"),
