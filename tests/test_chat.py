@@ -183,18 +183,19 @@ async def test_presence_lists_each_user_once_however_many_tabs(ws, lobby, ann, b
     b, *_ = await join(ws, bob)
     a1, *_ = await join(ws, ann)
     seen = await b.receive_json_from(3)
-    assert seen["type"] == "chat.presence" and seen["event"] == "join"
-    assert seen["user"]["name"] == "ann" and seen["online"] == 2
+    assert seen["type"] == "chat.presence" and seen["event"] == "diff"
+    assert {"id": ann.pk, "name": "ann"} in seen["joins"] and seen["online"] == 2
     a2, joined, _ = await join(ws, ann)
     assert [m["name"] for m in joined["members"]] == ["ann", "bob"]
-    assert await b.receive_nothing(0.3)  # a second tab is not a new member
+    assert await b.receive_nothing(1.5)  # a second tab is not a new member
     await a1.disconnect()
-    assert await b.receive_nothing(0.3)
+    assert await b.receive_nothing(1.5)
     await a2.disconnect()
     left = await b.receive_json_from(3)
-    assert (left["event"], left["online"], left["members"]) == (
-        "leave",
+    assert (left["event"], left["online"], left["leaves"], left["members"]) == (
+        "diff",
         1,
+        [{"id": ann.pk, "name": "ann"}],
         [{"id": bob.pk, "name": "bob"}],
     )
     await b.send_json_to({"type": "chat.who"})

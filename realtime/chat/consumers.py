@@ -10,12 +10,15 @@ from realtime.chat import protocol as proto
 from realtime.chat import service
 from realtime.chat.flood import Flooded
 from realtime.chat.models import Room
+from realtime.chat.presence import page as presence_page
+from realtime.chat.presence import room_presence
 from realtime.core import fanout
 from realtime.core.envelope import (
     CloseCode,
     ErrorCode,
     ProtocolError,
     encode,
+    int_field,
     text_field,
 )
 from realtime.core.presence import get_presence
@@ -23,7 +26,6 @@ from realtime.core.sockets import JsonSocket
 
 # Until a client says where it stopped (chat.join), no stream frame reaches it.
 NOTHING_YET = 2**62
-MAX_MEMBERS_SHOWN = 200
 fanout.register_format(proto.PLAIN_FORMAT, proto.plain_line)
 
 
@@ -151,7 +153,10 @@ class ChatSocket(JsonSocket):
         await self.send_json({"type": "chat.history", **page})
 
     async def on_who(self, frame):
-        await self.send_json(await self._presence_frame("list"))
+        """A page of the room's members (``offset``), and the exact count."""
+        offset = int_field(frame, "offset", minimum=0, default=0)
+        members = await room_presence().members(self.room.place)
+        await self.send_json(presence_page(members, offset))
 
     # Fan-out hooks.
 
@@ -182,9 +187,8 @@ class ChatSocket(JsonSocket):
 
     async def disconnect(self, code):
         if self.conn_id is not None:
-            gone = await get_presence().leave(self.room.place, self.conn_id)
-            if gone:
-                await self._publish_presence("leave")
+            await get_presence().leave(self.room.place, self.conn_id, check=False)
+            room_presence().changed(self.room)
 
     # Helpers.
 
@@ -214,7 +218,7 @@ class ChatSocket(JsonSocket):
 
     async def _joined_frame(self, mode: str, last: int) -> dict:
         muted, until, _ = await db(service.muted_until)(self.room.pk, self.user)
-        presence = await self._presence_frame("list")
+        presence = presence_page(await room_presence().members(self.room.place))
         return {
             "type": "chat.joined",
             "room": service.room_info(self.room),
@@ -235,28 +239,9 @@ class ChatSocket(JsonSocket):
             return
         self.conn_id = uuid.uuid4().hex
         name = self.user.get_username()
-        new = await get_presence().join(
-            self.room.place, self.conn_id, self.user.pk, name
-        )
-        if new:
-            await self._publish_presence("join")
-
-    async def _presence_frame(self, event: str) -> dict:
-        members = await get_presence().members(self.room.place)
-        frame = {"type": "chat.presence", "event": event}
-        return {**frame, "members": members[:MAX_MEMBERS_SHOWN], "online": len(members)}
-
-    async def _publish_presence(self, event: str) -> None:
-        frame = await self._presence_frame(event)
-        frame["user"] = service.user_ref(self.user)
-        await fanout.apublish(self.room.stream, frame)
-        if self.room.is_public:  # private rooms' counts stay off the shared list
-            count = {"type": "chat.room", "slug": self.room.slug}
-            await fanout.apublish(
-                proto.LOBBY_TOPIC,
-                {**count, "online": frame["online"]},
-                key=self.room.slug,
-            )
+        place = self.room.place
+        await get_presence().join(place, self.conn_id, self.user.pk, name, check=False)
+        room_presence().changed(self.room)
 
 
 class ChatLobbySocket(JsonSocket):

@@ -32,6 +32,7 @@ LIMITS = {
     "CHAT_COOL_DOWN": 10,  # seconds a flooding user may not post
     "CHAT_ABUSE": 5,  # refused posts within a cool-down before a 1008 close
     "CHAT_TYPING_EVERY": 2.0,  # seconds between two typing events of a socket
+    "CHAT_PRESENCE_EVERY": 1.0,  # seconds between two presence diffs of a room
     "CHAT_IMAGE_BYTES": 2 * 1024 * 1024,  # largest image upload
 }
 MAX_TEXT = 4000  # no room allows more (models.chat.MAX_MESSAGE_LENGTH)
@@ -177,10 +178,15 @@ class TypingEvent(TypedDict):
 
 
 class PresenceFrame(TypedDict):
+    """``diff``: who came and went since the last one (at most one per room and
+    interval); ``members`` only in rooms of up to 200. ``list``: a page."""
+
     type: Literal["chat.presence"]
-    event: Literal["join", "leave", "list"]
-    user: NotRequired[UserRef]
-    members: list[UserRef]
+    event: Literal["diff", "list"]
+    joins: NotRequired[list[UserRef]]
+    leaves: NotRequired[list[UserRef]]
+    members: NotRequired[list[UserRef]]
+    offset: NotRequired[int]
     online: int
 
 

@@ -97,23 +97,34 @@ class Presence:
         self.gone: set[tuple[str, str]] = set()  # removals the store refused
         self._renewer: asyncio.Task | None = None
 
-    async def join(self, place: str, conn_id: str, user_id: int, name: str) -> bool:
-        """Add a socket; True when its user was not online here before."""
-        was_online = any(m["id"] == user_id for m in await self.members(place))
+    async def join(
+        self, place: str, conn_id: str, user_id: int, name: str, *, check: bool = True
+    ) -> bool:
+        """Add a socket; True when its user was not online here before.
+
+        ``check=False`` skips reading the place's members to tell (and returns
+        True): for a crowd's places, whose changes are coalesced instead.
+        """
+        was_online = check and any(
+            m["id"] == user_id for m in await self.members(place)
+        )
         entry = {"u": user_id, "n": name, "exp": time.time() + TTL}
         self.local[(place, conn_id)] = entry
         self._ensure_renewer()
         await self._quietly(self.store.put(place, conn_id, entry))
         return not was_online
 
-    async def leave(self, place: str, conn_id: str) -> bool:
-        """Remove a socket; True when its user has no socket left here."""
+    async def leave(self, place: str, conn_id: str, *, check: bool = True) -> bool:
+        """Remove a socket; True when its user has no socket left here
+        (``check=False``: True without reading the members to tell)."""
         entry = self.local.pop((place, conn_id), None)
         if await self._quietly(self.store.remove(place, conn_id), False) is False:
             self.gone.add((place, conn_id))  # retried by the renewer
             self._ensure_renewer()
         if entry is None:
             return False
+        if not check:
+            return True
         return not any(m["id"] == entry["u"] for m in await self.members(place))
 
     async def members(self, place: str) -> list[dict]:

@@ -99,7 +99,12 @@
       if (li) li.remove();
       items.delete(f.id);
     });
-    socket.on("chat.presence", (f) => showPresence(f.members, f.online));
+    // One diff per room and second at most; rooms past 200 send no full list,
+    // so the shown list follows the diffs and the count stays exact.
+    socket.on("chat.presence", (f) => {
+      if (f.members) showPresence(f.members, f.online);
+      else applyPresenceDiff(f.joins || [], f.leaves || [], f.online);
+    });
     socket.on("chat.typing", (f) => {
       if (me && f.user.id === me.id) return;
       const old = typists.get(f.user.id);
@@ -208,6 +213,21 @@
       const ul = $("presence-list");
       ul.textContent = "";
       for (const m of members) {
+        const li = el("li", me && m.id === me.id ? "me" : "", m.name);
+        li.dataset.user = String(m.id);
+        ul.append(li);
+      }
+      $("online-count").textContent = String(online);
+    }
+
+    function applyPresenceDiff(joins, leaves, online) {
+      const ul = $("presence-list");
+      for (const m of leaves) {
+        const li = ul.querySelector(`li[data-user="${Number(m.id)}"]`);
+        if (li) li.remove();
+      }
+      for (const m of joins) {
+        if (ul.children.length >= 200 || ul.querySelector(`li[data-user="${Number(m.id)}"]`)) continue;
         const li = el("li", me && m.id === me.id ? "me" : "", m.name);
         li.dataset.user = String(m.id);
         ul.append(li);

@@ -1,0 +1,120 @@
+"""Room presence for crowds: who is here, at a cost that does not grow with
+the room.
+
+A join or a leave only marks its room changed. Once per ``CHAT_PRESENCE_EVERY``
+(1 s) each process reads the room's members once and publishes one
+``chat.presence`` diff (who came, who went, how many are here), however many
+joined meanwhile: a storm of joins costs every member a frame per interval,
+not a frame per join (Phoenix's ``presence_diff`` does the same). Rooms of up
+to ``MAX_MEMBERS_SHOWN`` carry their member list in each diff; larger ones
+carry the count, and the list comes on demand, a page at a time (``chat.who``).
+
+Member lists are read at most once per ``MEMBERS_FRESH`` seconds per room and
+process, so a thousand joiners share one read for their ``chat.joined``.
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+
+from realtime.chat import protocol as proto
+from realtime.core import fanout
+from realtime.core.presence import get_presence
+
+log = logging.getLogger(__name__)
+
+MAX_MEMBERS_SHOWN = 200  # members listed in a frame; larger rooms page
+MAX_DIFF = 50  # joins (and leaves) named in one diff; the count is always exact
+MEMBERS_FRESH = 0.5  # seconds a member list read is shared
+
+
+class RoomPresence:
+    """One per event loop: coalesced diffs and shared member reads."""
+
+    def __init__(self):
+        self.known: dict[str, dict[int, str]] = {}  # place -> members at last diff
+        self.pending: dict[str, asyncio.Task] = {}
+        self.counts: dict[str, int] = {}  # place -> online count last published
+        self.read: dict[str, tuple[float, asyncio.Future]] = {}
+
+    async def members(self, place: str) -> list[dict]:
+        """The place's members, read once for every caller within MEMBERS_FRESH."""
+        now = time.monotonic()
+        cached = self.read.get(place)
+        if cached is None or now - cached[0] > MEMBERS_FRESH:
+            future = asyncio.ensure_future(get_presence().members(place))
+            cached = self.read[place] = (now, future)
+        return await asyncio.shield(cached[1])
+
+    def changed(self, room) -> None:
+        """Someone came or went: a diff goes out within the interval."""
+        place = room.place
+        if place not in self.pending:
+            self.pending[place] = asyncio.ensure_future(self._diff_later(room))
+
+    async def _diff_later(self, room) -> None:
+        place = room.place
+        try:
+            await asyncio.sleep(proto.limit("CHAT_PRESENCE_EVERY"))
+            del self.pending[place]  # changes from now on make a new diff
+            self.read.pop(place, None)
+            members = await self.members(place)
+            frame = self._diff(place, members)
+            if frame is not None:
+                await fanout.apublish(room.stream, frame)
+            online = len(members)
+            # Private rooms' counts stay off the shared room list.
+            if room.is_public and self.counts.get(place) != online:
+                self.counts[place] = online
+                count = {"type": "chat.room", "slug": room.slug, "online": online}
+                await fanout.apublish(proto.LOBBY_TOPIC, count, key=room.slug)
+        except Exception:
+            self.pending.pop(place, None)
+            log.exception("Presence diff of %s failed", place)
+
+    def _diff(self, place: str, members: list[dict]) -> dict | None:
+        """What changed since this process' last diff of the place. Applied
+        to any list a socket was given since, it gives the list now (clients
+        add and remove idempotently; rooms of up to 200 get the full list)."""
+        now = {m["id"]: m["name"] for m in members}
+        before = self.known.get(place, {})
+        self.known[place] = now
+        joins = [{"id": i, "name": n} for i, n in now.items() if i not in before]
+        leaves = [{"id": i, "name": n} for i, n in before.items() if i not in now]
+        if not joins and not leaves:
+            return None
+        frame = {
+            "type": "chat.presence",
+            "event": "diff",
+            "joins": joins[:MAX_DIFF],
+            "leaves": leaves[:MAX_DIFF],
+            "online": len(members),
+        }
+        if len(members) <= MAX_MEMBERS_SHOWN:
+            frame["members"] = members
+        return frame
+
+
+def page(members: list[dict], offset: int = 0) -> dict:
+    """A ``chat.presence`` list frame: one page of members and the exact count."""
+    return {
+        "type": "chat.presence",
+        "event": "list",
+        "members": members[offset : offset + MAX_MEMBERS_SHOWN],
+        "online": len(members),
+        "offset": offset,
+    }
+
+
+_rooms: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomPresence]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def room_presence() -> RoomPresence:
+    loop = asyncio.get_running_loop()
+    registry = _rooms.get(loop)
+    if registry is None:
+        registry = _rooms[loop] = RoomPresence()
+    return registry

@@ -1,0 +1,61 @@
+"""Presence in a crowd: a join costs a bounded number of frames, however
+large the room (one coalesced diff per room and interval, not one frame to
+every member per join)."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+
+from project.asgi import application
+from realtime.chat.models import Room
+from tests.conftest import ORIGIN
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def crowd(size: int) -> list:
+    users = [get_user_model()(username=f"member{n:04d}") for n in range(size)]
+    for user in users:
+        user.set_unusable_password()
+    return get_user_model().objects.bulk_create(users)
+
+
+async def presence_frames(communicator) -> int:
+    """Read what the socket was sent until it is quiet; count presence frames."""
+    count = 0
+    while not await communicator.receive_nothing(1.5):
+        frame = await communicator.receive_json_from()
+        count += frame["type"] == "chat.presence"
+    return count
+
+
+@pytest.mark.parametrize("size", [10, 100, 300])
+async def test_presence_frames_per_join_stay_flat_as_the_room_grows(
+    session_for, settings, size
+):
+    """``size`` members join one room together: each receives a handful of
+    presence frames in all, so frames per join do not grow with the room."""
+    settings.DUPLEX = {**settings.DUPLEX, "MAX_HANDSHAKES": 1000}  # all at once
+    await Room.objects.acreate(slug="crowd", name="Crowd")
+    users = await sync_to_async(crowd)(size)
+
+    async def member(user):
+        key = await sync_to_async(session_for)(user)
+        cookie = f"{django_settings.SESSION_COOKIE_NAME}={key}".encode()
+        headers = [(b"origin", ORIGIN.encode()), (b"cookie", cookie)]
+        communicator = WebsocketCommunicator(application, "/ws/chat/crowd/", headers)
+        connected, _ = await communicator.connect(timeout=60)
+        assert connected
+        await communicator.send_json_to({"type": "chat.join", "after": 0})
+        return communicator
+
+    sockets = await asyncio.gather(*(member(user) for user in users))
+    counts = await asyncio.gather(*(presence_frames(s) for s in sockets))
+    per_join = sum(counts) / size
+    print(f"{size} members: {per_join:.2f} presence frames per join")
+    assert per_join <= 4
+    await asyncio.gather(*(s.disconnect() for s in sockets))
