@@ -15,7 +15,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from realtime.core import lifecycle  # noqa: E402
+from realtime.core import lifecycle, metrics  # noqa: E402
 from realtime.core.admission import AdmissionGuard  # noqa: E402
 from realtime.core.outages import OutageGuard  # noqa: E402
 from realtime.core.security import SameOriginValidator  # noqa: E402
@@ -29,6 +29,7 @@ http_app = (
 )
 
 lifecycle.install()
+metrics.install()
 application = lifecycle.GracefulShutdownMiddleware(
     DaphneSocketMiddleware(
         ProtocolTypeRouter(

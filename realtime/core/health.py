@@ -1,4 +1,13 @@
-"""``/healthz``: is the database reachable, does the channel layer carry a message?"""
+"""Health endpoints of one process.
+
+``/livez``: the process and its event loop answer; no dependency is checked,
+so a Redis or PostgreSQL outage never makes a supervisor restart every
+process, nor a load balancer drop every one at once.
+
+``/readyz`` (and its alias ``/healthz``): is the database reachable, does the
+channel layer carry a message, and is the process not draining (SIGTERM:
+realtime/core/lifecycle.py)? 503 naming the failing parts otherwise.
+"""
 
 import asyncio
 import logging
@@ -10,6 +19,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+
+from realtime.core import lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +88,18 @@ async def _timed(name: str, check) -> dict:
 
 
 @never_cache
-async def healthz(request):
-    """200 when every part answers; 503 naming the parts that do not."""
+async def livez(request):
+    """200 whenever the event loop runs this view; an answer is the check."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+async def readyz(request):
+    """200 when every part answers; 503 naming the parts that do not, or
+    naming the drain from the moment SIGTERM begins it."""
+    if lifecycle.draining():
+        body = {"status": "draining", "failing": ["draining"], "checks": {}}
+        return JsonResponse(body, status=503)
     checks = {
         "database": await _timed("database", sync_to_async(_check_database)),
         "channel_layer": await _timed("channel_layer", _check_layer),

@@ -27,6 +27,11 @@ _sockets: "weakref.WeakSet" = weakref.WeakSet()
 _state = {"stopping": False}
 
 
+def draining() -> bool:
+    """True from the moment SIGTERM begins the drain: ``/readyz`` answers 503."""
+    return _state["stopping"]
+
+
 class GracefulShutdownMiddleware:
     """Remember every daphne WebSocket, to close it properly on SIGTERM."""
 

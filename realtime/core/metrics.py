@@ -4,10 +4,18 @@ Each daphne process counts for itself; Prometheus scrapes every process on its
 own port (see docs/deploy.md, "Observability"). No client library: a counter
 here is a dict update on the event loop's thread, cheap enough for the
 fan-out hot path.
+
+Besides the socket counters: the process' open file descriptors and resident
+memory (read from ``/proc/self`` at each scrape, Linux only), and the event
+loop's lag, measured by a task that sleeps and notes how late it woke.
 """
 
+import asyncio
 import bisect
 import math
+import os
+import resource
+import sys
 from collections import defaultdict
 
 _registry: dict[str, "Metric"] = {}
@@ -40,6 +48,8 @@ class Metric:
         self.help = help_text
         self.label_names = labels
         self.values: dict[tuple, float] = defaultdict(float)
+        if not labels:
+            self.values[()] = 0.0  # a series from the start, 0 until counted
         _registry[name] = self
 
     def render(self) -> list[str]:
@@ -76,6 +86,8 @@ class Histogram(Metric):
         self.buckets = buckets
         self.counts: dict[tuple, list[int]] = {}
         self.sums: dict[tuple, float] = defaultdict(float)
+        if not labels:
+            self.counts[()] = [0] * (len(buckets) + 1)
 
     def observe(self, value: float, *labels) -> None:
         counts = self.counts.get(labels)
@@ -97,6 +109,72 @@ class Histogram(Metric):
             lines.append(f"{self.name}_sum{label_text} {_number(self.sums[key])}")
             lines.append(f"{self.name}_count{label_text} {running}")
         return lines
+
+
+class Sampled(Metric):
+    """A gauge read when scraped; ``read`` returns None where it cannot be
+    read (no ``/proc``), and the metric is then left out."""
+
+    kind = "gauge"
+
+    def __init__(self, name: str, help_text: str, read):
+        super().__init__(name, help_text)
+        self.read = read
+
+    def render(self) -> list[str]:
+        value = self.read()
+        if value is None:
+            return []
+        self.values[()] = value
+        return super().render()
+
+
+def _open_fds() -> int | None:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return None
+
+
+def _max_fds() -> int | None:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def _resident_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+LAG_INTERVAL = 0.5  # seconds between two measures of the event loop's lag
+
+
+async def watch_loop_lag(interval: float = LAG_INTERVAL) -> None:
+    """Sleep ``interval`` again and again; how late each wake-up comes is the
+    time other work held the loop (a slow callback, a blocking call)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(interval)
+        loop_lag.observe(max(0.0, loop.time() - started - interval))
+
+
+def install() -> None:
+    """Measure the lag of daphne's event loop from its start (no-op elsewhere)."""
+    reactor = sys.modules.get("twisted.internet.reactor")
+    loop = getattr(reactor, "_asyncioEventloop", None)
+    if loop is not None:
+        reactor.callWhenRunning(_start_watching, reactor, loop)
+
+
+def _start_watching(reactor, loop) -> None:
+    task = loop.create_task(watch_loop_lag())
+    # Cancelled before the reactor stops its loop, not destroyed pending.
+    reactor.addSystemEventTrigger("before", "shutdown", task.cancel)
 
 
 def _number(value: float) -> str:
@@ -150,4 +228,15 @@ delivery_latency = Histogram(
     "duplex_fanout_delivery_seconds",
     "Time from publish to the hub handing the frame to the sockets.",
     (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+loop_lag = Histogram(
+    "duplex_event_loop_lag_seconds",
+    f"How late the event loop woke a {LAG_INTERVAL} s sleep: time other work "
+    "held the loop.",
+    (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+open_fds = Sampled("process_open_fds", "Open file descriptors.", _open_fds)
+max_fds = Sampled("process_max_fds", "Limit of open file descriptors.", _max_fds)
+resident_memory = Sampled(
+    "process_resident_memory_bytes", "Resident memory in bytes.", _resident_bytes
 )
