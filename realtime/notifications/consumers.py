@@ -29,10 +29,14 @@ class NotificationSocket(JsonSocket):
         if user is None or not user.is_authenticated:
             await self.refuse(CloseCode.UNAUTHENTICATED, "Log in to get notifications.")
             return
+        self.start_for(user)
+        await self.accept()
+
+    def start_for(self, user) -> None:
+        """This socket carries ``user``'s stream, from their ``hello`` on."""
         self.user_id = user.pk
         self.topic = user_topic(user.pk)
         self.started = False
-        await self.accept()
 
     def handlers(self):
         return {

@@ -21,10 +21,12 @@
   let base = {unread: 0, upTo: 0};
   let started = false;
 
-  const socket = Duplex.connect("/ws/notifications/", {
-    heartbeat: 25000,
-    hello: (s) => ({type: "notifications.hello", after: s.lastSeq.notifications || 0}),
-  });
+  // The stream rides on the page's site socket (site.js): its hello, sent on
+  // every open, resumes after the last seq seen.
+  const socket = Duplex.site;
+  const hello = (s) => ({type: "notifications.hello", after: s.lastSeq.notifications || 0});
+  socket.options.hello = hello;
+  if (socket.state === "live") socket.send(hello(socket));
 
   function renderCount() {
     let count = base.unread;

@@ -1,4 +1,6 @@
-/* Every page: the site socket, which shows announcements and keeps the badge live. */
+/* Every page: the site socket, which shows announcements and keeps the badge
+ * live; for a logged-in visitor notifications.js rides on it too (one socket
+ * for the whole site, besides the feature's own). */
 (function () {
   "use strict";
   if (!Duplex.supported) return;
