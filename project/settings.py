@@ -204,6 +204,19 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # daphne serves static files itself unless a proxy (nginx) does it.
 SERVE_STATIC = env_bool("SERVE_STATIC", True)
+# When nginx serves STATIC_ROOT (SERVE_STATIC=0), names carry a hash of their
+# content (client.3f2a9c1b7d4e.js) so it can cache them for a year: a deploy
+# changes the URL. This needs `collectstatic` before starting. daphne serving
+# static itself (SERVE_STATIC=1: `make run`) reads the source folders, where
+# no hashed names exist, so it keeps plain names; with DEBUG on the manifest
+# storage would give plain names anyway. See docs/deploy.md ("Static files").
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage."
+        + ("StaticFilesStorage" if SERVE_STATIC else "ManifestStaticFilesStorage")
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import signal
 import socket
 import ssl
@@ -65,6 +66,25 @@ def test_nginx_serves_static_files_and_proxies_pages(topology):
     with urllib.request.urlopen(topology.url + "/", context=context) as r:
         assert r.status == 200
         assert "max-age=31536000" in r.headers["Strict-Transport-Security"]
+
+
+def test_nginx_caches_hashed_static_files_for_a_year(topology):
+    """The page names client.js by its hash, which nginx marks immutable for a
+    year; the plain name (not hashed, so it changes in place) is revalidated."""
+    context = topology.ssl_context()
+    with urllib.request.urlopen(topology.url + "/", context=context) as r:
+        page = r.read().decode()
+    hashed = re.search(r'src="(/static/realtime/js/client\.[0-9a-f]{12}\.js)"', page)
+    assert hashed, "the page does not name a hashed client.js"
+    with urllib.request.urlopen(topology.url + hashed[1], context=context) as r:
+        assert r.status == 200 and b"Duplex" in r.read()
+        cache = r.headers["Cache-Control"]
+    assert "max-age=31536000" in cache and "immutable" in cache
+    with urllib.request.urlopen(
+        topology.url + "/static/realtime/js/client.js", context=context
+    ) as r:
+        assert r.status == 200
+        assert r.headers["Cache-Control"] == "no-cache"
 
 
 async def test_sigterm_sends_clients_through_nginx_to_the_other_process(topology):
