@@ -182,6 +182,10 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Every WebSocket handshake loads its session: from the cache (Redis in
+# production), so a crowd's handshakes do not queue for the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 _VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},

@@ -22,7 +22,18 @@ from realtime.core.envelope import (
     text_field,
 )
 from realtime.core.presence import get_presence
+from realtime.core.shared import SharedReads
 from realtime.core.sockets import JsonSocket
+
+# A crowd joining at once shares one read of the room's latest messages. A
+# joiner whose snapshot is a moment old loses nothing: a frame published
+# since arrives live, or after a hole that the outbox replays.
+_snapshots = SharedReads(0.25)
+
+
+async def shared_snapshot(room_id: int) -> dict:
+    return await _snapshots.get(room_id, lambda: db(service.snapshot)(room_id))
+
 
 # Until a client says where it stopped (chat.join), no stream frame reaches it.
 NOTHING_YET = 2**62
@@ -106,7 +117,7 @@ class ChatSocket(JsonSocket):
             if replay is not None:
                 frames, mode, last = replay, "replay", max([after, *self._seqs(replay)])
             else:
-                snap = await db(service.snapshot)(self.room.pk)
+                snap = await shared_snapshot(self.room.pk)
                 kind = "chat.reset" if after else "chat.history"
                 frames, mode, last = (
                     [{"type": kind, **snap}],

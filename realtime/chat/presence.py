@@ -15,18 +15,19 @@ process, so a thousand joiners share one read for their ``chat.joined``.
 
 import asyncio
 import logging
-import time
 import weakref
 
 from realtime.chat import protocol as proto
 from realtime.core import fanout
 from realtime.core.presence import get_presence
+from realtime.core.shared import SharedReads
 
 log = logging.getLogger(__name__)
 
 MAX_MEMBERS_SHOWN = 200  # members listed in a frame; larger rooms page
 MAX_DIFF = 50  # joins (and leaves) named in one diff; the count is always exact
 MEMBERS_FRESH = 0.5  # seconds a member list read is shared
+_member_reads = SharedReads(MEMBERS_FRESH)
 
 
 class RoomPresence:
@@ -36,16 +37,10 @@ class RoomPresence:
         self.known: dict[str, dict[int, str]] = {}  # place -> members at last diff
         self.pending: dict[str, asyncio.Task] = {}
         self.counts: dict[str, int] = {}  # place -> online count last published
-        self.read: dict[str, tuple[float, asyncio.Future]] = {}
 
     async def members(self, place: str) -> list[dict]:
         """The place's members, read once for every caller within MEMBERS_FRESH."""
-        now = time.monotonic()
-        cached = self.read.get(place)
-        if cached is None or now - cached[0] > MEMBERS_FRESH:
-            future = asyncio.ensure_future(get_presence().members(place))
-            cached = self.read[place] = (now, future)
-        return await asyncio.shield(cached[1])
+        return await _member_reads.get(place, lambda: get_presence().members(place))
 
     def changed(self, room) -> None:
         """Someone came or went: a diff goes out within the interval."""
@@ -58,7 +53,7 @@ class RoomPresence:
         try:
             await asyncio.sleep(proto.limit("CHAT_PRESENCE_EVERY"))
             del self.pending[place]  # changes from now on make a new diff
-            self.read.pop(place, None)
+            _member_reads.forget(place)
             members = await self.members(place)
             frame = self._diff(place, members)
             if frame is not None:

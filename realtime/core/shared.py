@@ -1,0 +1,37 @@
+"""Reads a crowd shares: a thousand sockets joining one room within a moment
+cost one read of its members or its latest messages, not a thousand.
+
+A read is shared by every caller within ``fresh`` seconds of its start, per
+event loop (one per daphne process). A read that failed is not shared: the
+next caller tries again.
+"""
+
+import asyncio
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+
+class SharedReads:
+    def __init__(self, fresh: float):
+        self.fresh = fresh
+        self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    async def get(self, key: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
+        """``read()``'s result, or that of the same read started under ``fresh`` ago."""
+        reads = self._loops.setdefault(asyncio.get_running_loop(), {})
+        now = time.monotonic()
+        cached = reads.get(key)
+        if cached is None or now - cached[0] > self.fresh or _failed(cached[1]):
+            cached = reads[key] = (now, asyncio.ensure_future(read()))
+        return await asyncio.shield(cached[1])
+
+    def forget(self, key: Hashable) -> None:
+        """The next ``get`` of ``key`` reads again."""
+        reads = self._loops.get(asyncio.get_running_loop(), {})
+        reads.pop(key, None)
+
+
+def _failed(future: asyncio.Future) -> bool:
+    return future.done() and (future.cancelled() or future.exception() is not None)
