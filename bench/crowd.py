@@ -183,6 +183,8 @@ class Crowd:
                 extra_headers=headers,
                 websocket_handshake_timeout=self.answer_s,
             )
+            if listener is None:  # picows' answer to a connection dropped mid-handshake
+                raise ConnectionResetError("dropped during the handshake")
             stats.opened += 1
             stats.handshakes.append(time.monotonic() - started)
             answered = await asyncio.wait_for(listener.ready, self.answer_s)

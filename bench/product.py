@@ -75,29 +75,31 @@ class PresenceTally:
     those into its second half, so a cost per join that grows with the room
     shows as a growth above 1."""
 
-    def __init__(self, crowd: Crowd, before: int, joins: int):
-        self.half = joins // 2
-        self.threshold = before + self.half
-        self.first = self.second = 0
+    def __init__(self, crowd: Crowd, before: int):
+        self.before = before
+        self.by_online: Counter = Counter()
         crowd.frames.on_presence = self.record
 
     def record(self, payload: bytes) -> None:
         at = payload.find(b'"online":')
         online = int(ONLINE.match(payload, at + 9).group()) if at >= 0 else 0
-        if online <= self.threshold:
-            self.first += 1
-        else:
-            self.second += 1
+        self.by_online[online] += 1
 
     def figures(self, joined: int) -> dict:
-        per_first = self.first / max(self.half, 1)
-        per_second = self.second / max(joined - self.half, 1)
+        half = joined // 2
+        threshold = self.before + half
+        first = sum(n for online, n in self.by_online.items() if online <= threshold)
+        total = sum(self.by_online.values())
+        per_first = first / max(half, 1)
+        per_second = (total - first) / max(joined - half, 1)
         return {
-            "presence_frames": self.first + self.second,
-            "presence_per_join": round((self.first + self.second) / max(joined, 1), 2),
+            "presence_frames": total,
+            "presence_per_join": round(total / max(joined, 1), 2),
             "presence_per_join_first_half": round(per_first, 2),
             "presence_per_join_second_half": round(per_second, 2),
-            "presence_growth": round(per_second / per_first, 2) if per_first else None,
+            "presence_growth": (
+                round(per_second / per_first, 2) if per_first and joined > 1 else None
+            ),
         }
 
 
@@ -135,7 +137,7 @@ async def _storm_with_baseline(server, load, endpoints) -> dict:
             await crowd.member(session, chat)
         probe_small = await probe(crowd, people.sessions[-2], people.room)
         crowd.stats.clear()
-        tally = PresenceTally(crowd, SMALL_ROOM + 1, users)
+        tally = PresenceTally(crowd, SMALL_ROOM + 1)
         wall, failed = await crowd.storm(storm, endpoints(people.room))
         result = {
             "users": users,
