@@ -1,7 +1,15 @@
-"""``python -m bench [--smoke] [--only fanout,echo] [--out FILE] [--chart FILE]``."""
+"""``python -m bench [--smoke] [--only fanout,echo] [--out FILE] [--chart FILE]``.
+
+The product scenarios (room_join, page_load, room_fanout) need PostgreSQL:
+``--database-url`` (default ``$BENCH_DATABASE_URL`` or a ``duplex_bench``
+database on 127.0.0.1, created and migrated if missing). ``--users`` and
+``--in-flight`` size the synthetic storm and the product storms together, so
+their connections per second compare; ``--members`` sizes the room fan-out.
+"""
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import sys
@@ -13,7 +21,7 @@ from pathlib import Path
 
 from bench import chart as charts
 from bench import report
-from bench.scenarios import FULL, SCENARIOS, SMOKE
+from bench.scenarios import FULL, SCENARIOS, SMOKE, TIMEOUTS
 from bench.servers import (
     ROOT,
     SPECS,
@@ -40,7 +48,29 @@ def parse_args(argv):
     parser.add_argument(
         "--redis-url", default="redis://127.0.0.1:6379/0", help="Redis for the layer"
     )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/duplex_bench"
+        ),
+        help="PostgreSQL for the product scenarios",
+    )
+    parser.add_argument("--users", type=int, help="storm sizes (synthetic, product)")
+    parser.add_argument("--in-flight", type=int, help="storm handshakes in flight")
+    parser.add_argument("--members", type=int, help="room fan-out members")
     return parser.parse_args(argv)
+
+
+def sized(load, args):
+    """The load with the command line's storm and room sizes."""
+    changes = {}
+    if args.users:
+        changes.update(storm_connections=args.users, crowd_users=args.users)
+    if args.in_flight:
+        changes.update(storm_in_flight=args.in_flight, crowd_in_flight=args.in_flight)
+    if args.members:
+        changes.update(room_members=args.members)
+    return dataclasses.replace(load, **changes)
 
 
 async def run_one(scenario: str, server_name: str, load, args, prefix, log_dir):
@@ -53,7 +83,9 @@ async def run_one(scenario: str, server_name: str, load, args, prefix, log_dir):
     try:
         for server in servers:
             server.start()
-        result = await asyncio.wait_for(function(servers, load), timeout=300)
+        result = await asyncio.wait_for(
+            function(servers, load), timeout=TIMEOUTS.get(scenario, 300)
+        )
         result["loadavg_before"] = load_before
         return result
     except Exception as exc:
@@ -66,7 +98,8 @@ async def run_one(scenario: str, server_name: str, load, args, prefix, log_dir):
 
 async def main(argv) -> int:
     args = parse_args(argv)
-    load = SMOKE if args.smoke else FULL
+    load = sized(SMOKE if args.smoke else FULL, args)
+    os.environ["DATABASE_URL"] = args.database_url  # the servers inherit it
     fd_limit = raise_fd_limit()
     if args.no_pin:
         no_pinning()

@@ -153,6 +153,9 @@ class Connections:
             except (TimeoutError, OSError) as exc:
                 self.failures[type(exc).__name__] += 1
                 return None
+            if listener is None:  # picows' answer to a connection dropped mid-handshake
+                self.failures["TCP drop in handshake"] += 1
+                return None
             self.handshakes.append(time.monotonic() - started)
             self.transports.append(transport)
             self.listeners.append(listener)

@@ -6,6 +6,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from bench import product_report
+
 TARGET_VS_STOCK = 5.0
 TARGET_VS_CEILING = 0.8
 PACKAGES = [
@@ -134,6 +136,7 @@ def targets(results: dict) -> dict:
         "target": 0,
         "met": losses == 0,
     }
+    out.update(product_report.targets(scenarios))
     return out
 
 
@@ -219,6 +222,7 @@ def run_facts(results: dict) -> str:
         for result in block.values()
         if isinstance(result, dict)
         for step in result.get("steps", ())
+        if "other_cpu" in step
     ]
     busy = f"{sum(others) / len(others):.2f}" if others else "-"
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
@@ -334,6 +338,7 @@ def tables(results: dict, md: bool = False) -> str:
                 md,
             )
         )
+    parts += product_report.tables(s, _table, md)
     rows = []
     for name, t in results.get("targets", {}).items():
         value = t.get("ratio", t.get("value"))

@@ -13,6 +13,8 @@ from bench.client import (
     Idle,
     summary,
 )
+from bench.product import page_load, room_join
+from bench.room_fanout import room_fanout
 from bench.servers import Server
 from bench.stepper import Stepper, sub_path
 
@@ -34,6 +36,12 @@ class Load:
     storm_in_flight: int
     idle_connections: int
     idle_seconds: float
+    crowd_users: int
+    crowd_in_flight: int
+    room_members: int
+    room_posters: int
+    room_rates: list[float]
+    room_seconds: float
 
 
 FULL = Load(
@@ -50,6 +58,12 @@ FULL = Load(
     storm_in_flight=200,
     idle_connections=5000,
     idle_seconds=3.0,
+    crowd_users=5000,
+    crowd_in_flight=200,
+    room_members=5000,
+    room_posters=20,
+    room_rates=[1, 2, 5, 10],
+    room_seconds=5.0,
 )
 SMOKE = Load(
     subscribers=20,
@@ -65,6 +79,12 @@ SMOKE = Load(
     storm_in_flight=10,
     idle_connections=50,
     idle_seconds=0.5,
+    crowd_users=40,
+    crowd_in_flight=10,
+    room_members=30,
+    room_posters=10,
+    room_rates=[2, 5],
+    room_seconds=1.0,
 )
 
 
@@ -207,4 +227,10 @@ SCENARIOS = {
     "storm": (storm, ["duplex-redis", "stock-redis", "websockets"], 1),
     "idle": (idle, ["duplex-redis", "stock-redis", "websockets"], 1),
     "scaleout": (scaleout, ["duplex-redis", "stock-redis"], 2),
+    # The product's own sockets, distinct logged-in users (bench/product.py).
+    "room_join": (room_join, ["duplex-redis"], 1),
+    "page_load": (page_load, ["duplex-redis"], 1),
+    "room_fanout": (room_fanout, ["duplex-redis", "websockets"], 1),
 }
+# Seconds a scenario may run (a storm on today's product can take minutes).
+TIMEOUTS = {"room_join": 1800, "page_load": 1800, "room_fanout": 1800}

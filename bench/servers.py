@@ -48,6 +48,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def django_env(prefix: str, redis_url: str | None) -> dict:
+    """The environment of a benchmarked Django process (servers, account set-up)."""
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="0",
+        SECRET_KEY="bench-only-secret-key-not-for-production-use-0123456789abcdef",
+        SECURE_SSL_REDIRECT="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+        REDIS_PREFIX=prefix,
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
 @dataclass
 class ServerSpec:
     """One kind of server under test and where its three endpoints live."""
@@ -132,20 +151,7 @@ class Server:
         ]
 
     def environment(self) -> dict:
-        env = dict(os.environ)
-        env.update(
-            DJANGO_SETTINGS_MODULE="bench.settings",
-            DEBUG="0",
-            SECRET_KEY="bench-only-secret-key-not-for-production-use-0123456789abcdef",
-            SECURE_SSL_REDIRECT="0",
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            LOG_LEVEL="WARNING",
-            REDIS_PREFIX=self.prefix,
-            PYTHONUNBUFFERED="1",
-        )
-        env.pop("REDIS_URL", None)
-        if self.spec.redis:
-            env["REDIS_URL"] = self.redis_url
+        env = django_env(self.prefix, self.redis_url if self.spec.redis else None)
         env.update(self.spec.env)
         return env
 
