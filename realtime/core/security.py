@@ -7,10 +7,18 @@ origin as the page: the Origin's host and port must be the handshake's Host,
 its scheme must match the connection's (``https`` behind a TLS proxy), and the
 host must be allowed. ``WS_EXTRA_ORIGINS`` lists exact origins that may also
 connect (another front end of the same site); ``*`` in ``ALLOWED_HOSTS``
-disables the check (used only to run protocol conformance tools).
+disables the check.
+
+The public sockets (``PUBLIC_PATHS``: the echo playground's echo and
+handshake mirror) act on behalf of no one, so any page, ``file://`` pages
+(``Origin: null``) and clients that send no Origin may open them. They get
+the handshake without its credentials (``Cookie``, ``Authorization``): the
+session middleware finds no session, the user is anonymous, and nothing
+downstream can read or echo a visitor's cookie to another site's page.
 """
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
@@ -18,6 +26,10 @@ from django.conf import settings
 from django.http.request import validate_host
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# The echo playground's sockets (realtime/routing.py): /ws/echo/, /echo and
+# /ws/echo/handshake/. Nothing else may be added here that reads a user.
+PUBLIC_PATHS = re.compile(r"^/(?:echo/?|ws/echo/(?:handshake/)?)$")
+CREDENTIAL_HEADERS = (b"cookie", b"authorization")
 
 
 def _headers(scope) -> dict[bytes, bytes]:
@@ -76,13 +88,30 @@ def origin_allowed(scope) -> bool:
     )
 
 
+def is_public(scope) -> bool:
+    return bool(PUBLIC_PATHS.match(scope.get("path", "")))
+
+
+def without_credentials(scope) -> dict:
+    """The scope with its ``Cookie`` and ``Authorization`` headers removed."""
+    headers = [
+        (name, value)
+        for name, value in scope.get("headers", [])
+        if name.lower() not in CREDENTIAL_HEADERS
+    ]
+    return {**scope, "headers": headers}
+
+
 class SameOriginValidator:
-    """ASGI middleware: refuse (HTTP 403) a handshake from any other origin."""
+    """ASGI middleware: refuse (HTTP 403) a handshake from any other origin,
+    except on the public sockets, which get it without its credentials."""
 
     def __init__(self, application):
         self.application = application
 
     async def __call__(self, scope, receive, send):
+        if is_public(scope):
+            return await self.application(without_credentials(scope), receive, send)
         if origin_allowed(scope):
             return await self.application(scope, receive, send)
         return await WebsocketDenier()(scope, receive, send)
