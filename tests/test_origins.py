@@ -84,6 +84,7 @@ async def test_public_echo_accepts_clients_without_origin(path):
     await communicator.disconnect()
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_public_echo_ignores_the_session(caplog, make_user, session_for):
     """A logged-in visitor's cookie does not make the echo socket theirs."""
     caplog.set_level(logging.INFO, logger="realtime.core.sockets")
