@@ -21,6 +21,7 @@ from realtime.core.outages import OutageGuard  # noqa: E402
 from realtime.core.security import SameOriginValidator  # noqa: E402
 from realtime.core.transport import DaphneSocketMiddleware  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
+from realtime.tokens.middleware import BearerTokenMiddleware  # noqa: E402
 
 http_app = (
     ASGIStaticFilesHandler(django_asgi_app)
@@ -35,10 +36,16 @@ application = lifecycle.GracefulShutdownMiddleware(
         ProtocolTypeRouter(
             {
                 "http": http_app,
+                # The origin check lets a token handshake without an Origin
+                # through, without its cookie; the token is checked inside the
+                # outage guard (it reads the database) and inside the session
+                # stack, so its user is the scope's user.
                 "websocket": SameOriginValidator(
                     AdmissionGuard(
                         OutageGuard(
-                            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                            AuthMiddlewareStack(
+                                BearerTokenMiddleware(URLRouter(websocket_urlpatterns))
+                            )
                         )
                     )
                 ),

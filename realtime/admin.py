@@ -9,3 +9,4 @@ from realtime.game import admin as game  # noqa: F401
 from realtime.notifications import admin as notifications  # noqa: F401
 from realtime.quotes import admin as quotes  # noqa: F401
 from realtime.scores import admin as scores  # noqa: F401
+from realtime.tokens import admin as tokens  # noqa: F401

@@ -12,3 +12,4 @@ from realtime.notifications.models import (  # noqa: F401
 )
 from realtime.quotes.models import Instrument, PricePoint, Quote, Watchlist  # noqa: F401
 from realtime.scores.models import Competition, Match, MatchEvent, Team  # noqa: F401
+from realtime.tokens.models import AccessToken  # noqa: F401

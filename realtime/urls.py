@@ -14,6 +14,7 @@ from realtime.quotes import views as quote_views
 from realtime.scores import views as scores
 from realtime.site import accounts
 from realtime.site import views as pages
+from realtime.tokens import views as tokens
 
 FOLLOW, UNFOLLOW = {"following": True}, {"following": False}
 
@@ -44,6 +45,8 @@ urlpatterns = [
         notes.delete_alert,
         name="alert-delete",
     ),
+    path("settings/tokens/", tokens.tokens, name="tokens"),
+    path("settings/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
     path("users/<str:username>/", notes.profile, name="profile"),
     # Follow endpoints (POST, CSRF) that team, profile, chat and quotes pages call;
     # without a target in the path, it comes from the form (the settings page).

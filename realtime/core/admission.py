@@ -38,10 +38,12 @@ def retry_reason(text: str, seconds: float) -> str:
     return f"{text}; retry={max(1, round(seconds))}"
 
 
-async def close_now(scope, send, code: int, reason: str) -> None:
-    """Accept and close with ``code`` and ``reason`` (which daphne's ASGI close
-    drops; the daphne socket sends it)."""
-    await send({"type": "websocket.accept"})
+async def close_now(
+    scope, send, code: int, reason: str, subprotocol: str | None = None
+) -> None:
+    """Accept (selecting ``subprotocol``) and close with ``code`` and ``reason``
+    (which daphne's ASGI close drops; the daphne socket sends it)."""
+    await send({"type": "websocket.accept", "subprotocol": subprotocol})
     socket = scope.get(SCOPE_KEY)
     if socket is not None:
         socket.close(code, reason)

@@ -7,10 +7,25 @@ origin as the page: the Origin's host and port must be the handshake's Host,
 its scheme must match the connection's (``https`` behind a TLS proxy), and the
 host must be allowed. ``WS_EXTRA_ORIGINS`` lists exact origins that may also
 connect (another front end of the same site); ``*`` in ``ALLOWED_HOSTS``
-disables the check (used only to run protocol conformance tools).
+disables the check.
+
+The public sockets (``PUBLIC_PATHS``: the echo playground's echo and
+handshake mirror) act on behalf of no one, so any page, ``file://`` pages
+(``Origin: null``) and clients that send no Origin may open them. They get
+the handshake without its credentials (``Cookie``, ``Authorization``): the
+session middleware finds no session, the user is anonymous, and nothing
+downstream can read or echo a visitor's cookie to another site's page.
+
+A handshake with an ``Authorization`` header (a personal access token,
+checked by ``realtime.tokens.middleware``) loses its cookie instead: the
+token alone says who it is. It may come without an Origin (a non-browser
+client); when it has one, the same-origin rule applies as to any other.
+A cookie without a valid Origin is still refused, so another site's page
+cannot open a socket as its visitor.
 """
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
@@ -18,6 +33,11 @@ from django.conf import settings
 from django.http.request import validate_host
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# The echo playground's sockets (realtime/routing.py): /ws/echo/, /echo and
+# /ws/echo/handshake/. Nothing else may be added here that reads a user.
+PUBLIC_PATHS = re.compile(r"^/(?:echo/?|ws/echo/(?:handshake/)?)$")
+CREDENTIAL_HEADERS = (b"cookie", b"authorization")
+COOKIE_HEADERS = (b"cookie",)
 
 
 def _headers(scope) -> dict[bytes, bytes]:
@@ -76,13 +96,38 @@ def origin_allowed(scope) -> bool:
     )
 
 
+def is_public(scope) -> bool:
+    return bool(PUBLIC_PATHS.match(scope.get("path", "")))
+
+
+def without_credentials(scope, names=CREDENTIAL_HEADERS) -> dict:
+    """The scope with its ``Cookie`` and ``Authorization`` headers removed."""
+    headers = [
+        (name, value)
+        for name, value in scope.get("headers", [])
+        if name.lower() not in names
+    ]
+    return {**scope, "headers": headers}
+
+
 class SameOriginValidator:
-    """ASGI middleware: refuse (HTTP 403) a handshake from any other origin."""
+    """ASGI middleware: refuse (HTTP 403) a handshake from any other origin.
+
+    Exceptions: the public sockets (any origin, credentials removed) and a
+    token handshake without an Origin (cookie removed; the token is checked
+    further in, by ``realtime.tokens.middleware``)."""
 
     def __init__(self, application):
         self.application = application
 
     async def __call__(self, scope, receive, send):
+        if is_public(scope):
+            return await self.application(without_credentials(scope), receive, send)
+        headers = _headers(scope)
+        if b"authorization" in headers:
+            scope = without_credentials(scope, COOKIE_HEADERS)
+            if b"origin" not in headers:
+                return await self.application(scope, receive, send)
         if origin_allowed(scope):
             return await self.application(scope, receive, send)
         return await WebsocketDenier()(scope, receive, send)

@@ -38,12 +38,17 @@ async def test_frame_over_the_limit_is_refused_with_1009(daphne):
 
 
 async def test_hostile_origin_gets_403_from_daphne(daphne):
-    """The origin check runs in front of every socket: another site gets HTTP 403."""
+    """The origin check runs in front of every site socket: another site gets 403,
+    and so does a client that sends no Origin; the public echo answers both."""
     server = daphne()
-    with pytest.raises(InvalidStatus) as refused:
-        async with connect(server.ws_url + "/ws/echo/", origin="http://evil.example"):
-            pass
-    assert refused.value.response.status_code == 403
+    for origin in ["http://evil.example", None]:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(server.ws_url + "/ws/site/", origin=origin):
+                pass
+        assert refused.value.response.status_code == 403
+        async with connect(server.ws_url + "/echo", origin=origin) as echo:
+            await echo.send("数据")
+            assert await asyncio.wait_for(echo.recv(), 5) == "数据"
 
 
 async def test_publish_reaches_sockets_on_two_daphne_processes(daphne, redis_prefix):

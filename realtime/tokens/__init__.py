@@ -1,0 +1,1 @@
+"""Personal access tokens: how bots and command-line tools sign in."""
