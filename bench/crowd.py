@@ -44,6 +44,13 @@ def chat_endpoint(room: str) -> Endpoint:
 
 
 SITE = Endpoint("site", "/ws/site/")
+# A logged-in page's site socket also carries the bell: its hello, its state.
+SITE_WITH_BELL = Endpoint(
+    "site",
+    "/ws/site/",
+    b'{"type":"notifications.hello","after":0}',
+    "notifications.state",
+)
 NOTIFICATIONS = Endpoint(
     "notifications",
     "/ws/notifications/",

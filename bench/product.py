@@ -7,8 +7,8 @@ stack, Redis layer and cache) on PostgreSQL (``DATABASE_URL``, set by
 
 - ``room_join``: every user opens ``/ws/chat/<room>/`` and sends
   ``chat.join``; ready on ``chat.joined``; ``crowd_in_flight`` at a time.
-- ``page_load``: every user opens what a chat room page opens (``/ws/site/``,
-  ``/ws/notifications/`` with its hello, the room), the three together;
+- ``page_load``: every user opens what a chat room page opens (``/ws/site/``
+  with the bell's hello, and the room), together;
   ``crowd_in_flight`` pages at a time.
 - ``room_fanout`` (in ``bench.room_fanout``): members joined, messages posted
   through ``chat.send`` at stepped rates.
@@ -24,7 +24,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from bench.crowd import NOTIFICATIONS, SITE, Crowd, chat_endpoint, quiet
+from bench.crowd import SITE_WITH_BELL, Crowd, chat_endpoint, quiet
 from bench.servers import ROOT, django_env
 
 SMALL_ROOM = 10  # members joined one by one before a storm: the presence baseline
@@ -171,7 +171,8 @@ async def room_join(servers, load) -> dict:
 
 
 async def page_load(servers, load) -> dict:
-    """Distinct logged-in users load a chat room page: its three sockets."""
+    """Distinct logged-in users load a chat room page: the site socket (with
+    the bell's hello) and the room's."""
     return await _storm_with_baseline(
-        servers[0], load, lambda room: [SITE, NOTIFICATIONS, chat_endpoint(room)]
+        servers[0], load, lambda room: [SITE_WITH_BELL, chat_endpoint(room)]
     )
