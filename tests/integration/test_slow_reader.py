@@ -3,6 +3,8 @@ bound of what one socket may be owed, it is closed with 1008, and its
 neighbours do not notice."""
 
 import asyncio
+import re
+import urllib.request
 
 import pytest
 from websockets.asyncio.client import connect
@@ -11,6 +13,11 @@ from realtime.chat.models import Message, Room
 from tests.integration.raw_ws import StalledClient
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def read_metrics(server) -> str:
+    with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
+        return response.read().decode()
 
 
 @pytest.fixture
@@ -28,7 +35,8 @@ async def test_an_anonymous_reader_that_never_reads_is_closed_not_buffered(
     daphne, big_room
 ):
     """Hundreds of valid history requests, nothing read: the server closes the
-    socket with 1008 once it owes it 256 KiB, and the echo still answers."""
+    socket with 1008 once it owes it 256 KiB, counts what it dropped, and the
+    echo still answers."""
     server = daphne(
         DUPLEX_FRAME_RATE="1000",
         DUPLEX_FRAME_BURST="1000",
@@ -51,3 +59,7 @@ async def test_an_anonymous_reader_that_never_reads_is_closed_not_buffered(
     async with connect(server.ws_url + "/ws/echo/", origin=server.origin) as echo:
         await echo.send("still here")
         assert await echo.recv() == "still here"
+    # The operator sees what was dropped, and why.
+    scrape = await asyncio.to_thread(read_metrics, server)
+    dropped = re.search(r'duplex_fanout_dropped_total\{kind="overflow"\} (\S+)', scrape)
+    assert dropped and float(dropped.group(1)) > 0
