@@ -11,6 +11,7 @@ from django.db import connections
 from realtime.core.fanout import reset_hubs
 from realtime.core.presence import reset_presence
 from realtime.core.sessions import reset_watchers
+from tests import frames
 from tests.servers import DaphneProcess, server_env
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -32,6 +33,17 @@ def fresh_layers():
     # sync_to_async ran ORM calls on asgiref's worker thread; close its database
     # connection, or dropping the test database finds it still in use.
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def frames_checked():
+    """Every frame a test reads from a ``/ws/`` endpoint matches its TypedDict."""
+    from channels.testing import WebsocketCommunicator
+
+    with pytest.MonkeyPatch.context() as patch:
+        receive = frames.checked(WebsocketCommunicator.receive_output)
+        patch.setattr(WebsocketCommunicator, "receive_output", receive)
+        yield
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Literal, NotRequired, TypedDict
 
 from django.conf import settings
 
-from realtime.core.envelope import ErrorCode, ProtocolError, int_field
+from realtime.core.envelope import ErrorCode, ProtocolError, UserRef, int_field
 
 SUBPROTOCOLS = ("chat", "superchat")  # what this server speaks
 PLAIN = "chat"  # the plain-text subprotocol
@@ -56,11 +56,6 @@ def mentions(text: str) -> list[str]:
     """``@name`` tokens of a message, without trailing punctuation, in order."""
     names = (m.rstrip(".+-") for m in MENTION_RE.findall(text))
     return list(dict.fromkeys(n for n in names if n))
-
-
-class UserRef(TypedDict):
-    id: int
-    name: str
 
 
 class MessageData(TypedDict):
@@ -117,6 +112,17 @@ class WhoFrame(TypedDict):
     type: Literal["chat.who"]
 
 
+CLIENT_FRAMES = (
+    JoinFrame,
+    SendFrame,
+    EditFrame,
+    DeleteFrame,
+    TypingFrame,
+    HistoryRequest,
+    WhoFrame,
+)
+
+
 # Server -> client.
 
 
@@ -136,6 +142,7 @@ class JoinedFrame(TypedDict):
     you: UserRef | None
     muted_until: NotRequired[str | None]
     members: list[UserRef]
+    online: int  # users online; ``members`` lists the first MAX_MEMBERS_SHOWN
     last_seq: int
     resume: Literal["history", "replay", "reset"]
 

@@ -19,6 +19,7 @@ from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent
 from realtime.chat.protocol import limit, mentions, room_text
 from realtime.core import fanout
 from realtime.core.envelope import CloseCode, ErrorCode, ProtocolError
+from realtime.core.envelope import user_ref as user_ref  # views and consumers use it
 from realtime.core.outages import SERVICE_ERRORS
 from realtime.signals import message_posted
 
@@ -27,12 +28,6 @@ PUBLISH_BATCH = 200
 
 
 # Rendering: one function per shape, shared by live publishes and replays.
-
-
-def user_ref(user) -> dict | None:
-    if user is None or not user.is_authenticated:
-        return None
-    return {"id": user.pk, "name": user.get_username()}
 
 
 def room_info(room: Room) -> dict:

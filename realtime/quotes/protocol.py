@@ -87,6 +87,9 @@ class SubscribeFrame(TypedDict):
     symbols: list[str]
 
 
+CLIENT_FRAMES = (SubscribeFrame,)
+
+
 def read_symbols(frame: dict) -> list[str]:
     """The ``symbols`` of a (un)subscribe frame, upper-cased, without duplicates."""
     symbols = str_list_field(
