@@ -11,11 +11,13 @@ and in each feature's ``protocol`` module; those a module lists in
 A frame type that no TypedDict declares fails the check too.
 """
 
+import asyncio
 import importlib
 import importlib.util
 import json
 import pkgutil
 import types
+from collections.abc import Container
 from functools import cache
 from typing import (
     Any,
@@ -162,3 +164,63 @@ def checked(receive_output):
         return message
 
     return receive
+
+
+# Reading frames.
+
+
+class _Any:
+    """Contains every frame type."""
+
+    def __contains__(self, kind) -> bool:
+        return True
+
+
+ANY = _Any()
+# Frames a socket gets now and then besides the ones a test waits for.
+EPHEMERAL = frozenset(
+    {
+        "chat.presence",
+        "chat.typing",
+        "game.presence",
+        "game.watchers",
+        "lobby.players",
+        "lobby.spectators",
+    }
+)
+
+
+async def receive_json(source, wait: float) -> dict:
+    """One JSON frame from a ``WebsocketCommunicator`` or a ``websockets`` client."""
+    if hasattr(source, "receive_json_from"):
+        return await source.receive_json_from(wait)
+    return json.loads(await asyncio.wait_for(source.recv(), wait))
+
+
+async def next_frame(
+    source,
+    *kinds: str,
+    skip: Container[str] = EPHEMERAL,
+    wait: float = 5,
+    seen: list | None = None,
+) -> dict:
+    """The next frame of one of ``kinds`` (if none is named: not one ``skip`` names).
+
+    Frames of the types in ``skip`` (``ANY``: of every type) are passed over on
+    the way; any other frame fails the test. Each frame read is added to ``seen``.
+    """
+    while True:
+        frame = await receive_json(source, wait)
+        if seen is not None:
+            seen.append(frame)
+        if frame["type"] in kinds or (not kinds and frame["type"] not in skip):
+            return frame
+        assert frame["type"] in skip, f"expected {kinds or 'a frame'}, got {frame}"
+
+
+async def drain(communicator, quiet: float = 0.2) -> list[dict]:
+    """Every frame until the socket has been quiet for ``quiet`` seconds."""
+    frames = []
+    while not await communicator.receive_nothing(quiet):
+        frames.append(await communicator.receive_json_from())
+    return frames
