@@ -13,7 +13,6 @@ lobby's sweep) settles the timeout, and the lock makes it happen once.
 """
 
 import logging
-import os
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -37,10 +36,7 @@ LOBBY_LIMIT = 50
 
 def grace_seconds() -> int:
     """How long a player may be gone before the opponent can claim the win."""
-    configured = settings.DUPLEX.get("GAME_GRACE_SECONDS")
-    if configured is None:
-        configured = os.environ.get("DUPLEX_GAME_GRACE_SECONDS") or 30
-    return int(configured)
+    return settings.DUPLEX["GAME_GRACE_SECONDS"]
 
 
 def _ms(delta: timedelta) -> int:
@@ -188,7 +184,7 @@ def _publish_deadline(game: Game) -> None:
 
 def open_per_user() -> int:
     """How many games one user may have waiting for an opponent at once."""
-    return int(settings.DUPLEX.get("GAME_OPEN_PER_USER", 3))
+    return settings.DUPLEX["GAME_OPEN_PER_USER"]
 
 
 def _check_open_games(user) -> None:
