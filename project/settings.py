@@ -31,6 +31,10 @@ def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
 DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -254,7 +258,7 @@ DUPLEX = {
     "MAX_FRAGMENTS": env_int("DUPLEX_MAX_FRAGMENTS", 64),
     "FRAGMENT_BYTES": env_int("DUPLEX_FRAGMENT_BYTES", 1024),
     # Per-connection flood control: sustained frames per second and burst.
-    "FRAME_RATE": float(os.environ.get("DUPLEX_FRAME_RATE") or 10),
+    "FRAME_RATE": env_float("DUPLEX_FRAME_RATE", 10),
     "FRAME_BURST": env_int("DUPLEX_FRAME_BURST", 30),
     # Error frames a connection may earn before it is closed with 1008.
     "MAX_STRIKES": env_int("DUPLEX_MAX_STRIKES", 20),
@@ -270,12 +274,26 @@ DUPLEX = {
     "LOGIN_WINDOW": env_int("DUPLEX_LOGIN_WINDOW", 900),
     # Symbols one quotes socket may follow at once.
     "QUOTES_MAX_SUBSCRIPTIONS": env_int("DUPLEX_QUOTES_MAX_SUBSCRIPTIONS", 20),
+    # Chat (realtime/chat): messages sent on join and per "load earlier"; a resume
+    # gap longer than CHAT_REPLAY_MAX gets chat.reset; own messages stay editable
+    # CHAT_EDIT_SECONDS; flood control per user across sockets: CHAT_BURST posts per
+    # CHAT_BURST / CHAT_RATE s, then CHAT_COOL_DOWN s refused, and the CHAT_ABUSEth
+    # refused post closes with 1008; one typing event per CHAT_TYPING_EVERY s.
+    "CHAT_HISTORY": env_int("DUPLEX_CHAT_HISTORY", 50),
+    "CHAT_REPLAY_MAX": env_int("DUPLEX_CHAT_REPLAY_MAX", 500),
+    "CHAT_EDIT_SECONDS": env_int("DUPLEX_CHAT_EDIT_SECONDS", 300),
+    "CHAT_RATE": env_float("DUPLEX_CHAT_RATE", 1.0),
+    "CHAT_BURST": env_int("DUPLEX_CHAT_BURST", 5),
+    "CHAT_COOL_DOWN": env_int("DUPLEX_CHAT_COOL_DOWN", 10),
+    "CHAT_ABUSE": env_int("DUPLEX_CHAT_ABUSE", 5),
+    "CHAT_TYPING_EVERY": env_float("DUPLEX_CHAT_TYPING_EVERY", 2.0),
+    # Seconds between two presence diffs of a room (realtime/chat/presence.py).
+    "CHAT_PRESENCE_EVERY": env_float("DUPLEX_CHAT_PRESENCE_EVERY", 1.0),
+    "CHAT_IMAGE_BYTES": env_int("DUPLEX_CHAT_IMAGE_BYTES", 2 * 1024 * 1024),
     # Seconds a game waits for a disconnected player before the opponent may claim.
     "GAME_GRACE_SECONDS": env_int("DUPLEX_GAME_GRACE_SECONDS", 30),
     # Games one user may have waiting for an opponent at once (the lobby shows 50).
     "GAME_OPEN_PER_USER": env_int("DUPLEX_GAME_OPEN_PER_USER", 3),
-    # Start the market and match simulators inside the web process.
-    "EMBED_FEEDS": env_bool("DUPLEX_EMBED_FEEDS", False),
 }
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")

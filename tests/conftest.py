@@ -11,6 +11,7 @@ from django.db import connections
 from realtime.core.fanout import reset_hubs
 from realtime.core.presence import reset_presence
 from realtime.core.sessions import reset_watchers
+from tests import frames
 from tests.servers import DaphneProcess, server_env
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -34,9 +35,15 @@ def fresh_layers():
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
-@pytest.fixture
-def origin_headers():
-    return [(b"origin", ORIGIN.encode())]
+@pytest.fixture(autouse=True, scope="session")
+def frames_checked():
+    """Every frame a test reads from a ``/ws/`` endpoint matches its TypedDict."""
+    from channels.testing import WebsocketCommunicator
+
+    with pytest.MonkeyPatch.context() as patch:
+        receive = frames.checked(WebsocketCommunicator.receive_output)
+        patch.setattr(WebsocketCommunicator, "receive_output", receive)
+        yield
 
 
 @pytest.fixture
@@ -98,6 +105,80 @@ def make_user(db):
 
 
 @pytest.fixture
+def ann(make_user):
+    return make_user("ann")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(make_user):
+    return make_user("carol")
+
+
+@pytest.fixture
+def players(ann, bob, carol):
+    """Three users: ann and bob to play or talk, carol to look on."""
+    return ann, bob, carol
+
+
+@pytest.fixture
+def lobby(db):
+    """The chat room ``lobby``, public, with a name that is not ASCII only."""
+    from realtime.chat.models import Room
+
+    return Room.objects.create(slug="lobby", name="大厅 Lobby", topic="hi")
+
+
+@pytest.fixture
+def login(db):
+    """``login(user)``: a test ``Client`` logged in as ``user``.
+
+    With ``csrf=True`` the client enforces CSRF checks and holds the cookie.
+    """
+    from django.test import Client
+
+    def log_in(user, csrf: bool = False) -> Client:
+        client = Client(enforce_csrf_checks=csrf)
+        client.force_login(user)
+        if csrf:
+            client.get("/notifications/settings/")  # any page with a form sets it
+        return client
+
+    return log_in
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    """Each test starts and ends with an empty cache (flood and login counters)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def redis_cache(settings, redis_prefix):
+    """The cache on the real Redis, as in production, under the test's prefix."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": redis_prefix,
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def session_for(db):
     """``session_for(user)``: a logged-in session key, as the login view makes one."""
     from django.conf import settings as django_settings
@@ -127,8 +208,6 @@ def ws(session_for):
 
     from project.asgi import application
 
-    opened = []
-
     async def open_socket(path, user=None, subprotocols=None, origin=ORIGIN):
         from asgiref.sync import sync_to_async
 
@@ -140,13 +219,11 @@ def ws(session_for):
         communicator = WebsocketCommunicator(
             application, path, headers=headers, subprotocols=subprotocols
         )
-        opened.append(communicator)
         connected, subprotocol = await communicator.connect()
         return communicator, connected, subprotocol
 
-    yield open_socket
     # Communicators left open are torn down with the test's event loop.
-    opened.clear()
+    return open_socket
 
 
 @pytest.fixture

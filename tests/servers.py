@@ -175,18 +175,30 @@ class RedisProcess:
             self.proc.wait()
 
 
+POSTGRES_ROOT = Path("/usr/lib/postgresql")  # Debian: <root>/<version>/bin
+
+
+def postgres_bin() -> Path:
+    """The newest installed PostgreSQL's ``bin``; looked up when a test needs it."""
+    try:
+        versions = os.listdir(POSTGRES_ROOT)
+    except FileNotFoundError:
+        versions = []
+    if not versions:
+        raise RuntimeError(
+            f"PostgreSQL is not installed (no {POSTGRES_ROOT}/<version>)"
+        )
+    newest = max(versions, key=lambda v: [int(n) for n in v.split(".") if n.isdigit()])
+    return POSTGRES_ROOT / newest / "bin"
+
+
 class PostgresProcess:
     """A private PostgreSQL cluster on a free port, for tests that restart it."""
-
-    BIN = (
-        Path("/usr/lib/postgresql")
-        / sorted(os.listdir("/usr/lib/postgresql"))[-1]
-        / "bin"
-    )
 
     def __init__(self):
         import tempfile
 
+        self.bin = postgres_bin()
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="duplex-pg-"))
         self.data = self.dir / "data"
@@ -206,7 +218,7 @@ class PostgresProcess:
     def init(self) -> "PostgresProcess":
         if os.getuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        initdb = str(self.BIN / "initdb")
+        initdb = str(self.bin / "initdb")
         self._as_postgres(
             initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
         )
@@ -216,13 +228,13 @@ class PostgresProcess:
         options = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         )
-        self._as_postgres(str(self.BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
                           "-l", str(self.dir / "log"), "-w", "start")  # fmt: skip
         return self
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            pg_ctl = str(self.BIN / "pg_ctl")
+            pg_ctl = str(self.bin / "pg_ctl")
             self._as_postgres(pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def destroy(self) -> None:

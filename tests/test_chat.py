@@ -4,57 +4,16 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
-from django.db import connections
 from django.utils import timezone
 
 from realtime.chat import service
 from realtime.chat.models import Ban, Message, Mute, Room
 from realtime.core.envelope import CloseCode
 from realtime.signals import message_posted
+from tests.frames import next_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LOBBY = "/ws/chat/lobby/"
-EPHEMERAL = ("chat.presence", "chat.typing")
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()  # flood buckets live in the cache
-    yield
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-async def close_db_thread():
-    """Close the connection our ``sync_to_async`` calls opened, so the test
-    database can be dropped at the end of the run."""
-    yield
-    await sync_to_async(connections.close_all)()
-
-
-@pytest.fixture
-def lobby(db):
-    return Room.objects.create(slug="lobby", name="大厅 Lobby", topic="hi")
-
-
-@pytest.fixture
-def ann(make_user):
-    return make_user("ann")
-
-
-@pytest.fixture
-def bob(make_user):
-    return make_user("bob")
-
-
-async def frame_of(c, *types, wait=3):
-    """The next frame of one of ``types``, skipping presence and typing."""
-    while True:
-        frame = await c.receive_json_from(wait)
-        if frame["type"] in types or frame["type"] not in EPHEMERAL:
-            assert frame["type"] in types, frame
-            return frame
 
 
 async def join(ws, user=None, after=0, path=LOBBY):
@@ -62,8 +21,8 @@ async def join(ws, user=None, after=0, path=LOBBY):
     c, connected, _ = await ws(path, user=user)
     assert connected
     await c.send_json_to({"type": "chat.join", "after": after})
-    joined = await frame_of(c, "chat.joined")
-    reply = None if joined["resume"] == "replay" else await frame_of(c, *RESETS)
+    joined = await next_frame(c, "chat.joined")
+    reply = None if joined["resume"] == "replay" else await next_frame(c, *RESETS)
     return c, joined, reply
 
 
@@ -111,8 +70,8 @@ async def test_messages_reach_everyone_in_order_and_are_stored(ws, lobby, ann, b
     await send(a, "hello @bob")
     await send(b, "你好 ann")
     for c in (a, b):
-        first = await frame_of(c, "chat.message")
-        second = await frame_of(c, "chat.message")
+        first = await next_frame(c, "chat.message")
+        second = await next_frame(c, "chat.message")
         assert (first["seq"], first["text"], first["user"]["name"]) == (
             1,
             "hello @bob",
@@ -130,13 +89,13 @@ async def test_edit_and_delete_reach_everyone_as_stream_events(ws, lobby, ann, b
     a, *_ = await join(ws, ann)
     b, *_ = await join(ws, bob)
     await send(a, "typo")
-    message = await frame_of(b, "chat.message")
-    await frame_of(a, "chat.message")
+    message = await next_frame(b, "chat.message")
+    await next_frame(a, "chat.message")
     await a.send_json_to({"type": "chat.edit", "id": message["id"], "text": "fixed"})
-    edit = await frame_of(b, "chat.edit")
+    edit = await next_frame(b, "chat.edit")
     assert (edit["seq"], edit["id"], edit["text"]) == (2, message["id"], "fixed")
     await a.send_json_to({"type": "chat.delete", "id": message["id"]})
-    assert (await frame_of(b, "chat.delete"))["seq"] == 3
+    assert (await next_frame(b, "chat.delete"))["seq"] == 3
     c, _, history = await join(ws, bob)
     assert history["messages"] == []  # gone for late joiners too
     for x in (a, b, c):
@@ -150,14 +109,14 @@ async def test_only_the_author_may_change_a_message_and_only_for_a_while(
     message = await sync_to_async(post)(lobby, ann, "mine")
     b, *_ = await join(ws, bob)
     await b.send_json_to({"type": "chat.edit", "id": message.pk, "text": "hacked"})
-    assert (await frame_of(b, "error"))["code"] == "forbidden"
+    assert (await next_frame(b, "error"))["code"] == "forbidden"
     await b.send_json_to({"type": "chat.delete", "id": 999999})
-    assert (await frame_of(b, "error"))["code"] == "not_found"
+    assert (await next_frame(b, "error"))["code"] == "not_found"
     old = timezone.now() - timedelta(hours=1)
     await Message.objects.filter(pk=message.pk).aupdate(created_at=old)
     a, *_ = await join(ws, ann)
     await a.send_json_to({"type": "chat.delete", "id": message.pk})
-    error = await frame_of(a, "error")
+    error = await next_frame(a, "error")
     assert error["code"] == "forbidden" and "late" in error["detail"]
     assert await Message.objects.filter(deleted_at__isnull=True).acount() == 1
     await a.disconnect()
@@ -170,10 +129,12 @@ async def test_typing_is_relayed_to_others_without_a_seq(ws, lobby, ann, bob):
     b, *_ = await join(ws, bob)
     for _ in range(3):
         await a.send_json_to({"type": "chat.typing"})
-    typing = await frame_of(b, "chat.typing")
+    typing = await next_frame(b, "chat.typing")
     assert typing == {"type": "chat.typing", "user": {"id": ann.pk, "name": "ann"}}
     await send(a, "done")
-    assert (await frame_of(b, "chat.message", "chat.typing"))["type"] == "chat.message"
+    assert (await next_frame(b, "chat.message", "chat.typing"))[
+        "type"
+    ] == "chat.message"
     await a.disconnect()
     await b.disconnect()
 
@@ -232,7 +193,7 @@ async def test_plain_text_subprotocol_speaks_lines(ws, lobby, ann, bob):
     await b.send_json_to({"type": "chat.typing"})  # not shown in plain text
     await p.send_to(text_data="hi from a terminal 终端")
     assert await p.receive_from(3) == "ann: hi from a terminal 终端"
-    frame = await frame_of(b, "chat.message")
+    frame = await next_frame(b, "chat.message")
     assert (frame["text"], frame["user"]["name"]) == ("hi from a terminal 终端", "ann")
     await p.send_to(text_data="x" * 5000)
     assert (await p.receive_from(3)).startswith("! too_big:")
@@ -247,11 +208,11 @@ async def test_room_limits_length_and_slow_mode(ws, lobby, ann):
     await Room.objects.filter(pk=lobby.pk).aupdate(max_length=10, slow_mode_seconds=60)
     a, *_ = await join(ws, ann)
     await send(a, "x" * 11)
-    assert (await frame_of(a, "error"))["code"] == "too_big"
+    assert (await next_frame(a, "error"))["code"] == "too_big"
     await send(a, "x" * 10)
-    assert (await frame_of(a, "chat.message"))["text"] == "x" * 10
+    assert (await next_frame(a, "chat.message"))["text"] == "x" * 10
     await send(a, "again")
-    error = await frame_of(a, "error")
+    error = await next_frame(a, "error")
     assert error["code"] == "rate_limited" and "Slow mode" in error["detail"]
     assert await Message.objects.acount() == 1
     await a.disconnect()
@@ -269,13 +230,13 @@ async def test_flood_control_spans_a_users_sockets_then_closes_1008(
     for tab in (a1, a2, a1):
         await send(tab, "spam")
     for _ in range(3):
-        await frame_of(a1, "chat.message")
-        await frame_of(a2, "chat.message")
+        await next_frame(a1, "chat.message")
+        await next_frame(a2, "chat.message")
     await send(a2, "one too many")
-    error = await frame_of(a2, "error")
+    error = await next_frame(a2, "error")
     assert error["code"] == "rate_limited" and "wait 60 s" in error["detail"]
     await send(a1, "still")  # during the cool-down, from the other tab
-    assert (await frame_of(a1, "error"))["detail"].startswith("Cooling down")
+    assert (await next_frame(a1, "error"))["detail"].startswith("Cooling down")
     await send(a1, "and still")
     await closed_with(a1, CloseCode.POLICY_VIOLATION)
     assert await Message.objects.acount() == 3
@@ -298,9 +259,9 @@ async def test_bad_frames_get_error_frames_and_lose_nothing(ws, lobby, ann):
     ]
     for text, code in cases:
         await a.send_to(text_data=text)
-        assert (await frame_of(a, "error"))["code"] == code, text
+        assert (await next_frame(a, "error"))["code"] == code, text
     await send(a, "still here")
-    assert (await frame_of(a, "chat.message"))["text"] == "still here"
+    assert (await next_frame(a, "chat.message"))["text"] == "still here"
     await a.disconnect()
 
 
@@ -311,12 +272,12 @@ async def test_anonymous_visitors_read_public_rooms_but_cannot_post(ws, lobby, a
     assert joined["you"] is None
     assert [m["text"] for m in history["messages"]] == ["welcome"]
     await send(v, "let me in")
-    assert (await frame_of(v, "error"))["code"] == "unauthenticated"
+    assert (await next_frame(v, "error"))["code"] == "unauthenticated"
     await v.send_json_to({"type": "chat.typing"})
-    assert (await frame_of(v, "error"))["code"] == "unauthenticated"
+    assert (await next_frame(v, "error"))["code"] == "unauthenticated"
     a, *_ = await join(ws, ann)
     await send(a, "live")
-    assert (await frame_of(v, "chat.message"))["text"] == "live"
+    assert (await next_frame(v, "chat.message"))["text"] == "live"
     await v.disconnect()
     await a.disconnect()
 
@@ -367,7 +328,7 @@ async def test_a_ban_closes_the_users_sockets_and_keeps_them_out(ws, lobby, ann,
     again, *_ = await ws(LOBBY, user=ann)
     assert await closed_with(again, CloseCode.BANNED) == "Spam / 刷屏"
     await send(b, "bob is fine")
-    assert (await frame_of(b, "chat.message"))["text"] == "bob is fine"
+    assert (await next_frame(b, "chat.message"))["text"] == "bob is fine"
     await b.disconnect()
 
 
@@ -390,10 +351,10 @@ async def test_a_muted_user_is_told_and_cannot_post(ws, lobby, ann):
         service.notify_mute(m)
 
     await sync_to_async(mute)()
-    muted = await frame_of(a, "chat.muted")
+    muted = await next_frame(a, "chat.muted")
     assert muted["reason"] == "cool off" and muted["until"] == until.isoformat()
     await send(a, "can I?")
-    error = await frame_of(a, "error")
+    error = await next_frame(a, "error")
     assert error["code"] == "forbidden" and "muted" in error["detail"]
     await a.disconnect()
 
@@ -403,7 +364,7 @@ async def test_resume_replays_the_gap_once_in_order(ws, lobby, ann, bob):
     deletions come once each, in order, then live ones; no history is resent."""
     a, *_ = await join(ws, ann)
     await send(a, "before the drop")
-    last = (await frame_of(a, "chat.message"))["seq"]
+    last = (await next_frame(a, "chat.message"))["seq"]
     await a.disconnect()
     kept = await sync_to_async(post)(lobby, bob, "missed 1")
     gone = await sync_to_async(post)(lobby, bob, "missed 2")
@@ -411,9 +372,9 @@ async def test_resume_replays_the_gap_once_in_order(ws, lobby, ann, bob):
     await sync_to_async(service.delete_message)(gone.pk, bob)
     a, joined, _ = await join(ws, ann, after=last)
     assert joined["resume"] == "replay" and joined["last_seq"] == 5
-    frames = [await frame_of(a, "chat.message", "chat.edit", "chat.delete")]
-    frames += [await frame_of(a, "chat.message", "chat.edit", "chat.delete")]
-    frames += [await frame_of(a, "chat.edit", "chat.delete") for _ in range(2)]
+    frames = [await next_frame(a, "chat.message", "chat.edit", "chat.delete")]
+    frames += [await next_frame(a, "chat.message", "chat.edit", "chat.delete")]
+    frames += [await next_frame(a, "chat.edit", "chat.delete") for _ in range(2)]
     assert [(f["type"], f["seq"]) for f in frames] == [
         ("chat.message", 2),
         ("chat.message", 3),
@@ -423,7 +384,7 @@ async def test_resume_replays_the_gap_once_in_order(ws, lobby, ann, bob):
     assert frames[0]["text"] == "missed 1 (ed)"  # replays show the current text
     assert frames[1]["deleted"] is True and frames[1]["text"] == ""
     await sync_to_async(post)(lobby, bob, "live again")
-    live = await frame_of(a, "chat.message")
+    live = await next_frame(a, "chat.message")
     assert (live["seq"], live["text"]) == (6, "live again")
     assert await a.receive_nothing(0.3)
     await a.disconnect()
@@ -453,11 +414,11 @@ async def test_load_earlier_pages_back_through_history(ws, lobby, ann, settings)
     assert [m["seq"] for m in history["messages"]] == [7, 8, 9, 10]
     assert history["has_more"] is True
     await a.send_json_to({"type": "chat.history", "before": 7})
-    page = await frame_of(a, "chat.history")
+    page = await next_frame(a, "chat.history")
     assert [m["seq"] for m in page["messages"]] == [3, 4, 5, 6]
     assert (page["before"], page["has_more"]) == (7, True)
     await a.send_json_to({"type": "chat.history", "before": 3, "limit": 10})
-    page = await frame_of(a, "chat.history")
+    page = await next_frame(a, "chat.history")
     assert [m["seq"] for m in page["messages"]] == [1, 2] and not page["has_more"]
     await a.disconnect()
 
@@ -473,7 +434,7 @@ async def test_message_posted_is_sent_after_commit_with_mentions(ws, lobby, ann,
     try:
         a, *_ = await join(ws, ann)
         await send(a, "hi @bob and @nobody, see @ann.")
-        message = await frame_of(a, "chat.message")
+        message = await next_frame(a, "chat.message")
         # The signal follows the publish in the same (one) sync thread: wait for it.
         await sync_to_async(lambda: None)()
     finally:

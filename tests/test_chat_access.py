@@ -9,12 +9,8 @@ from django.utils import timezone
 from realtime.chat import service
 from realtime.chat.models import Ban, Message, Mute, Room
 from realtime.core.envelope import CloseCode, ErrorCode, ProtocolError
-from tests import test_chat as chat
-from tests.test_chat import LOBBY, closed_with, frame_of, join, post
-
-# The chat tests' fixtures, shared (autouse ones included).
-lobby, ann, bob = chat.lobby, chat.ann, chat.bob
-clear_cache, close_db_thread = chat.clear_cache, chat.close_db_thread
+from tests.frames import next_frame
+from tests.test_chat import LOBBY, closed_with, join, post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OTHER = "/ws/chat/other/"
@@ -24,11 +20,11 @@ async def test_a_muted_user_cannot_delete_their_message(ws, lobby, ann):
     """A mute stops deletions as it stops posts: forbidden, the message stays."""
     a, *_ = await join(ws, ann)
     message = await sync_to_async(post)(lobby, ann, "mine")
-    await frame_of(a, "chat.message")
+    await next_frame(a, "chat.message")
     until = timezone.now() + timedelta(minutes=10)
     await Mute.objects.acreate(room=lobby, user=ann, until=until, reason="cool off")
     await a.send_json_to({"type": "chat.delete", "id": message.pk})
-    error = await frame_of(a, "error")
+    error = await next_frame(a, "error")
     assert error["code"] == "forbidden" and "muted" in error["detail"]
     assert await Message.objects.filter(deleted_at__isnull=True).acount() == 1
     assert await a.receive_nothing(0.3)  # no chat.delete went out
@@ -53,7 +49,7 @@ async def test_a_socket_deletes_only_messages_of_its_own_room(ws, lobby, ann, bo
     reader, *_ = await join(ws, bob)
     elsewhere, *_ = await join(ws, ann, path=OTHER)
     await elsewhere.send_json_to({"type": "chat.delete", "id": message.pk})
-    assert (await frame_of(elsewhere, "error"))["code"] == "not_found"
+    assert (await next_frame(elsewhere, "error"))["code"] == "not_found"
     assert await Message.objects.filter(deleted_at__isnull=True).acount() == 1
     assert await reader.receive_nothing(0.3)
     await elsewhere.disconnect()

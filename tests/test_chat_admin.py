@@ -2,38 +2,19 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
-from django.test import Client
 
 from realtime.chat import service
-from realtime.chat.models import Ban, Message, Room, RoomEvent
+from realtime.chat.models import Ban, Message, RoomEvent
 from realtime.core.envelope import CloseCode
-from tests.test_chat import close_db_thread, closed_with, frame_of, join  # noqa: F401
+from tests.frames import next_frame
+from tests.test_chat import closed_with, join
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-
-
 @pytest.fixture
-def lobby(db):
-    return Room.objects.create(slug="lobby", name="Lobby")
-
-
-@pytest.fixture
-def ann(make_user):
-    return make_user("ann")
-
-
-@pytest.fixture
-def moderator(django_user_model):
-    user = django_user_model.objects.create_superuser("mod", password="pw-mod-123")
-    client = Client()
-    client.force_login(user)
-    return client
+def moderator(django_user_model, login):
+    return login(django_user_model.objects.create_superuser("mod", password="pw-1"))
 
 
 def admin_post(client, url, data):
@@ -50,7 +31,7 @@ async def test_admin_deletes_a_message_and_it_vanishes_live(ws, lobby, ann, mode
     url = f"/admin/realtime/message/{message.pk}/delete/"
     response = await admin_post(moderator, url, {"post": "yes"})
     assert response.status_code == 302
-    gone = await frame_of(a, "chat.delete")
+    gone = await next_frame(a, "chat.delete")
     assert (gone["id"], gone["seq"]) == (message.pk, 2)
     stored = await Message.objects.aget(pk=message.pk)
     assert stored.deleted_at is not None and stored.text == "bad words"
@@ -68,7 +49,7 @@ async def test_admin_bulk_delete_and_announcement_reach_the_room(
     ids = [m.pk async for m in Message.objects.all()]
     data = {"action": "delete_selected", "_selected_action": ids, "post": "yes"}
     await admin_post(moderator, "/admin/realtime/message/", data)
-    deleted = {(await frame_of(a, "chat.delete"))["id"] for _ in ids}
+    deleted = {(await next_frame(a, "chat.delete"))["id"] for _ in ids}
     assert deleted == set(ids)
     form = {
         "name": "Lobby",
@@ -81,7 +62,7 @@ async def test_admin_bulk_delete_and_announcement_reach_the_room(
         "announcement": "Welcome, 欢迎 <b>all</b>",
     }
     await admin_post(moderator, f"/admin/realtime/room/{lobby.pk}/change/", form)
-    note = await frame_of(a, "chat.message")
+    note = await next_frame(a, "chat.message")
     assert (note["kind"], note["user"]) == ("announcement", None)
     assert note["text"] == "Welcome, 欢迎 <b>all</b>"
     await a.disconnect()
@@ -107,9 +88,9 @@ async def test_admin_mute_and_close_actions_reach_live_clients(
     a, *_ = await join(ws, ann)
     data = {"action": "mute_authors", "_selected_action": [message.pk]}
     await admin_post(moderator, "/admin/realtime/message/", data)
-    assert (await frame_of(a, "chat.muted"))["until"] is not None
+    assert (await next_frame(a, "chat.muted"))["until"] is not None
     await a.send_json_to({"type": "chat.send", "text": "still loud"})
-    assert (await frame_of(a, "error"))["code"] == "forbidden"
+    assert (await next_frame(a, "error"))["code"] == "forbidden"
     data = {"action": "close_rooms", "_selected_action": [lobby.pk]}
     await admin_post(moderator, "/admin/realtime/room/", data)
     assert await closed_with(a, CloseCode.ROOM_CLOSED) == "This room was closed."

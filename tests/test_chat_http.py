@@ -8,7 +8,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from PIL import ExifTags, Image, PngImagePlugin
 
@@ -20,7 +19,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
     return settings.MEDIA_ROOT
 
 
@@ -30,10 +28,8 @@ def lobby():
 
 
 @pytest.fixture
-def ann_client(make_user):
-    client = Client()
-    client.force_login(make_user("ann"))
-    return client
+def ann_client(login, ann):
+    return login(ann)
 
 
 def png(size=(8, 8), fmt="PNG") -> io.BytesIO:

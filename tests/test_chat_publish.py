@@ -11,17 +11,14 @@ from django.core.cache import cache
 from project.settings import redis_channel_layer
 from realtime.chat import flood, service
 from realtime.chat.models import Room
-from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lobby(make_user):
-    cache.clear()
-    room = Room.objects.create(slug="lobby", name="Lobby")
-    service.post_message(room.pk, make_user("ann"), "hello")  # unpublished yet
-    return room
+def lobby(lobby, ann):
+    service.post_message(lobby.pk, ann, "hello")  # unpublished yet
+    return lobby
 
 
 def published(room) -> int:
@@ -59,20 +56,6 @@ def test_a_bug_while_publishing_is_logged_as_an_error_with_its_traceback(
     assert record.levelno == logging.ERROR and record.exc_info is not None
     assert "will retry" not in record.getMessage()
     assert published(lobby) == 0
-
-
-@pytest.fixture
-def redis_cache(settings, redis_prefix):
-    """The cache on the real Redis, as in production."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": redis_prefix,
-        }
-    }
-    yield
-    cache.clear()
 
 
 def concurrent_posts(user_id: int, count: int) -> int:

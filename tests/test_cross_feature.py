@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from realtime.chat.models import Room
 from realtime.models import Instrument, PriceAlert
 from realtime.quotes.feed import MarketFeed, MarketTick
+from tests.frames import ANY, next_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,13 +19,6 @@ async def notification_stream(ws, user):
     await communicator.send_json_to({"type": "notifications.hello", "after": 0})
     assert (await communicator.receive_json_from())["type"] == "notifications.state"
     return communicator
-
-
-async def next_new(communicator):
-    while True:
-        frame = await communicator.receive_json_from(2)
-        if frame["type"] == "notifications.new":
-            return frame["notification"]
 
 
 async def test_a_mention_in_a_real_chat_room_reaches_the_named_users_bell(
@@ -38,7 +32,7 @@ async def test_a_mention_in_a_real_chat_room_reaches_the_named_users_bell(
     assert connected
     await room.send_json_to({"type": "chat.join", "after": 0})
     await room.send_json_to({"type": "chat.send", "text": "look here @ann <b>!</b>"})
-    note = await next_new(bell)
+    note = (await next_frame(bell, "notifications.new", skip=ANY))["notification"]
     assert note["kind"] == "mention"
     assert note["url"] == "/chat/lobby/"
     assert "look here @ann <b>!</b>" in note["body"]
@@ -69,7 +63,10 @@ async def test_market_ticks_crossing_an_alert_notify_once_per_crossing(ws, make_
     )
     bell = await notification_stream(ws, ann)
     await MarketFeed(ListedTicks("ACME", [100, 101, 103, 104, 101, 102.5])).run()
-    first, second = await next_new(bell), await next_new(bell)
+    first, second = (
+        (await next_frame(bell, "notifications.new", skip=ANY))["notification"],
+        (await next_frame(bell, "notifications.new", skip=ANY))["notification"],
+    )
     assert [first["kind"], second["kind"]] == ["price", "price"]
     assert "103" in first["title"] and "102.5" in second["title"]
     assert await bell.receive_nothing(0.3)

@@ -5,23 +5,10 @@ from asgiref.sync import sync_to_async
 
 from realtime.game import service
 from realtime.models import Game, Move
-from tests.game_helpers import (  # noqa: F401
-    BLACK_WINS,
-    close_db_threads,
-    game_row,
-    new_game,
-    next_frame,
-)
+from tests.frames import next_frame
+from tests.game_helpers import BLACK_WINS, game_row, new_game
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("close_db_threads"),
-]
-
-
-@pytest.fixture
-def players(make_user):
-    return make_user("ann"), make_user("bob"), make_user("carol")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def seat(ws, path, user=None):

@@ -9,28 +9,15 @@ from django.test import Client
 
 from realtime.game import service
 from realtime.models import Game, Move
-from tests.game_helpers import (  # noqa: F401
-    BLACK_WINS,
-    close_db_threads,
-    game_row,
-    new_game,
-    next_frame,
-)
+from tests.frames import next_frame
+from tests.game_helpers import BLACK_WINS, game_row, new_game
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("close_db_threads"),
-]
-
-
-@pytest.fixture
-def players(make_user):
-    return make_user("ann"), make_user("bob")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_lobby_lists_games_live_and_creates_one(ws, players):
     """Open games and games in progress appear, fill and leave the lobby live."""
-    ann, bob = players
+    ann, bob, _ = players
     waiting = await new_game(ann, clock=5)
     lobby, connected, _ = await ws("/ws/game/lobby/")
     assert connected
@@ -66,7 +53,7 @@ async def test_lobby_lists_games_live_and_creates_one(ws, players):
 
 async def test_lobby_refuses_anonymous_creation_and_lists_players_online(ws, players):
     """A visitor cannot create a game; logged-in visitors are listed online."""
-    ann, _ = players
+    ann, *_ = players
     anonymous, _, _ = await ws("/ws/game/lobby/")
     await next_frame(anonymous, "lobby.snapshot")
     await anonymous.send_json_to({"type": "lobby.create"})
@@ -101,7 +88,7 @@ async def create_answer(lobby) -> dict:
 async def test_one_account_cannot_fill_the_lobby_with_open_games(ws, players):
     """Past the limit of open games, lobby.create is refused; bob's game still
     shows in the lobby, and ann may create again once one of hers has started."""
-    ann, bob = players
+    ann, bob, _ = players
     creator, _, _ = await ws("/ws/game/lobby/", user=ann)
     await next_frame(creator, "lobby.snapshot")
     answers = []
@@ -128,7 +115,7 @@ async def test_one_account_cannot_fill_the_lobby_with_open_games(ws, players):
 
 def test_creates_at_once_from_many_threads_stop_at_the_limit(players):
     """Simultaneous creates by one user (as from several processes) keep the limit."""
-    ann, _ = players
+    ann, *_ = players
     count = open_limit() + 3
     barrier = threading.Barrier(count)
     outcomes = []
@@ -155,7 +142,7 @@ def test_creates_at_once_from_many_threads_stop_at_the_limit(players):
 
 def test_two_moves_at_once_for_one_turn_one_is_played(players):
     """Two threads move for black at the same instant: exactly one move is kept."""
-    ann, bob = players
+    ann, bob, _ = players
     game = service.create_game(ann)
     service.join(game.pk, bob)
     barrier = threading.Barrier(2)
@@ -186,7 +173,7 @@ async def test_admin_abort_tells_the_players_why_and_closes_with_4010(
     ws, players, make_user
 ):
     """A moderator aborts a game: players get game.over "aborted", then close 4010."""
-    ann, bob = players
+    ann, bob, _ = players
     game = await new_game(ann, bob)
     black, _, _ = await ws(f"/ws/game/{game.pk}/", user=ann)
     await next_frame(black, "game.snapshot")
@@ -220,7 +207,7 @@ async def test_admin_abort_tells_the_players_why_and_closes_with_4010(
 
 def test_pages_lobby_board_replay_and_record(client, players):
     """The lobby, a board, a finished game's replay and a player's record render."""
-    ann, bob = players
+    ann, bob, _ = players
     game = service.create_game(ann)
     service.join(game.pk, bob)
     assert client.get("/game/").status_code == 200

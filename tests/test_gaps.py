@@ -6,18 +6,14 @@ import json
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.core.cache import cache
 
 from realtime.chat import service as chat
 from realtime.chat.models import Room
 from realtime.game import service as game
 from realtime.notifications.service import notify
-from tests.game_helpers import close_db_threads, next_frame  # noqa: F401
+from tests.frames import ANY, next_frame
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("close_db_threads"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -37,29 +33,21 @@ def lose(monkeypatch):
     return install
 
 
-async def next_of(communicator, kind):
-    while True:
-        frame = await communicator.receive_json_from(timeout=3)
-        if frame["type"] == kind:
-            return frame
-
-
 async def test_a_chat_message_lost_on_the_way_still_reaches_the_reader(
     ws, make_user, lose
 ):
     """Three messages stored, the second one's publish lost: the reader gets all
     three, in order, once each."""
-    cache.clear()
     room = await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
     ann, bob = [await sync_to_async(make_user)(name) for name in ("ann", "bob")]
     reader, connected, _ = await ws("/ws/chat/lobby/", user=bob)
     assert connected
     await reader.send_json_to({"type": "chat.join", "after": 0})
-    await next_of(reader, "chat.history")
+    await next_frame(reader, "chat.history", skip=ANY)
     lose(lambda event: event.get("text") == "two")
     for text in ("one", "two", "three"):
         await sync_to_async(chat.post_message)(room.pk, ann, text)
-    got = [await next_of(reader, "chat.message") for _ in range(3)]
+    got = [await next_frame(reader, "chat.message", skip=ANY) for _ in range(3)]
     assert [(m["seq"], m["text"]) for m in got] == [
         (1, "one"),
         (2, "two"),
@@ -81,7 +69,7 @@ async def test_a_notification_lost_on_the_way_still_reaches_the_bell(
     lose(lambda event: event["notification"]["title"] == "second")
     for title in ("first", "second", "third"):
         await sync_to_async(notify)(ann.pk, "mention", title)
-    got = [await next_of(bell, "notifications.new") for _ in range(3)]
+    got = [await next_frame(bell, "notifications.new", skip=ANY) for _ in range(3)]
     titles = [(f["seq"], f["notification"]["title"]) for f in got]
     assert titles == [(1, "first"), (2, "second"), (3, "third")]
     assert await bell.receive_nothing(0.3)

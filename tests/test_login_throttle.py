@@ -3,40 +3,28 @@
 import time
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
-
-from tests.conftest import REDIS_URL
 
 pytestmark = pytest.mark.django_db
 THROTTLED = "Too many failed attempts; try again in"
 
 
 @pytest.fixture(params=["locmem", "redis"], autouse=True)
-def shared_cache(request, settings, redis_prefix):
+def shared_cache(request, settings):
     """Each test on the local-memory cache (development) and on Redis."""
     if request.param == "redis":
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS_URL,
-                "KEY_PREFIX": redis_prefix,
-            }
-        }
+        request.getfixturevalue("redis_cache")
     settings.DUPLEX = {
         **settings.DUPLEX,
         "LOGIN_FAILURES": 3,
         "LOGIN_ADDRESS_FAILURES": 5,
         "LOGIN_WINDOW": 900,
     }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
-def people(make_user):
-    return make_user("ann"), make_user("bob")
+def people(ann, bob):
+    return ann, bob
 
 
 def log_in(client, username, password, address="203.0.113.7"):

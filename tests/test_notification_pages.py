@@ -14,11 +14,8 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 
 
 @pytest.fixture
-def ann_client(make_user):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(make_user("ann"))
-    client.get("/notifications/settings/")  # sets the CSRF cookie
-    return client
+def ann_client(login, ann):
+    return login(ann, csrf=True)
 
 
 def post(client, path, data=None, **extra):

@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from realtime.core.presence import get_presence
 from realtime.models import Notification, PriceAlert, RoomFollow, TeamFollow, UserFollow
 from realtime.signals import message_posted, price_ticked
+from tests.frames import next_frame
 from tests.scores_factory import change, make_match
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,9 +25,10 @@ async def stream(ws, user):
 
 
 async def next_notification(communicator):
-    frame = await communicator.receive_json_from()
-    assert frame["type"] == "notifications.new"
-    return frame["notification"]
+    """The very next frame is a notification: its ``notification``."""
+    return (await next_frame(communicator, "notifications.new", skip=()))[
+        "notification"
+    ]
 
 
 def titles(user):

@@ -6,6 +6,7 @@ from asgiref.sync import sync_to_async
 from realtime.core.envelope import CloseCode
 from realtime.models import Notification
 from realtime.notifications.service import notify
+from tests.frames import next_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,10 +22,6 @@ async def start(ws, user, after=0, extra=None):
     state = await communicator.receive_json_from()
     assert state["type"] == "notifications.state"
     return communicator, state
-
-
-async def received(communicator, count):
-    return [await communicator.receive_json_from() for _ in range(count)]
 
 
 async def test_anonymous_visitors_are_refused_with_4001(ws):
@@ -45,7 +42,9 @@ async def test_hello_sends_the_count_and_missed_ones_then_resumes_after_seq(
         await anotify(ann.pk, "mention", f"hello {i}", "<i>text</i>")
     communicator, state = await start(ws, ann)
     assert (state["unread"], state["last_seq"], state["reset"]) == (3, 3, True)
-    frames = await received(communicator, 3)
+    frames = [
+        await next_frame(communicator, "notifications.new", skip=()) for _ in range(3)
+    ]
     assert [f["seq"] for f in frames] == [1, 2, 3]
     assert frames[0]["notification"]["body"] == "<i>text</i>"
     await communicator.disconnect()
@@ -54,7 +53,9 @@ async def test_hello_sends_the_count_and_missed_ones_then_resumes_after_seq(
     await anotify(ann.pk, "room", "five")
     communicator, state = await start(ws, ann, after=3)
     assert (state["unread"], state["last_seq"], state["reset"]) == (5, 5, False)
-    frames = await received(communicator, 2)
+    frames = [
+        await next_frame(communicator, "notifications.new", skip=()) for _ in range(2)
+    ]
     assert [f["notification"]["title"] for f in frames] == ["four", "five"]
     assert await communicator.receive_nothing(0.3)
 

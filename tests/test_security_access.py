@@ -5,7 +5,6 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -15,12 +14,9 @@ from realtime.core.envelope import CloseCode
 from realtime.game import service as game_service
 from realtime.models import Game, Move, Notification, PriceAlert
 from realtime.notifications import service as notify
-from tests.game_helpers import close_db_threads  # noqa: F401
+from tests.frames import ANY, drain, next_frame
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("close_db_threads"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "the launch code is 0000"
 PNG = (  # a 1x1 PNG
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06"
@@ -29,21 +25,13 @@ PNG = (  # a 1x1 PNG
 )
 
 
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
-def people(make_user):
-    """ann and bob are members of the private room; carol is not; dave is staff."""
-    ann, bob, carol = make_user("ann"), make_user("bob"), make_user("carol")
-    for user in (ann, bob, carol):
+def people(players):
+    """ann and bob are members of the private room; carol is not."""
+    for user in players:
         user.email = f"{user.username}@example.org"
         user.save()
-    return ann, bob, carol
+    return players
 
 
 @pytest.fixture
@@ -63,25 +51,8 @@ async def refused(c, code: CloseCode) -> str:
     return output.get("reason", "")
 
 
-async def next_frame(c, kind: str) -> dict:
-    """The next frame of type ``kind``, skipping snapshots, presence and the like."""
-    while (frame := await c.receive_json_from(3))["type"] != kind:
-        pass
-    return frame
-
-
 def frames_text(frames) -> str:
     return json.dumps(frames, ensure_ascii=False)
-
-
-async def drain(c) -> list[dict]:
-    """Every frame until the socket is quiet for a moment."""
-    frames = []
-    while not await c.receive_nothing(0.2):
-        output = await c.receive_output()
-        assert output["type"] == "websocket.send", output
-        frames.append(json.loads(output["text"]))
-    return frames
 
 
 # Private chat rooms.
@@ -284,7 +255,7 @@ async def test_a_third_user_cannot_move_resign_claim_or_rematch(ws, people):
     game = await sync_to_async(game_service.create_game)(ann, 0)
     await sync_to_async(game_service.join)(game.pk, bob)
     c, _, _ = await ws(f"/ws/game/{game.pk}/", user=carol)
-    await next_frame(c, "game.snapshot")
+    await next_frame(c, "game.snapshot", skip=ANY)
     actions = [
         {"type": "game.move", "x": 7, "y": 7},
         {"type": "game.resign"},
@@ -293,10 +264,10 @@ async def test_a_third_user_cannot_move_resign_claim_or_rematch(ws, people):
     ]
     for action in actions:
         await c.send_json_to(action)
-        refusal = await next_frame(c, "error")
+        refusal = await next_frame(c, "error", skip=ANY)
         assert (refusal["code"], refusal["reason"]) == ("forbidden", "not_a_player")
     await c.send_json_to({"type": "game.join"})
-    assert (await next_frame(c, "error"))["reason"] == "not_open"
+    assert (await next_frame(c, "error", skip=ANY))["reason"] == "not_open"
     row = await sync_to_async(Game.objects.get)(pk=game.pk)
     assert (row.status, row.seq, row.black_id, row.white_id) == (
         "active",
@@ -305,9 +276,9 @@ async def test_a_third_user_cannot_move_resign_claim_or_rematch(ws, people):
         bob.pk,
     )
     await sync_to_async(game_service.resign)(game.pk, bob)
-    await next_frame(c, "game.over")
+    await next_frame(c, "game.over", skip=ANY)
     await c.send_json_to({"type": "game.rematch"})
-    assert (await next_frame(c, "error"))["reason"] == "not_a_player"
+    assert (await next_frame(c, "error", skip=ANY))["reason"] == "not_a_player"
     row = await sync_to_async(Game.objects.get)(pk=game.pk)
     assert row.rematch_offered_by_id is None and row.rematch_id is None
     assert await sync_to_async(Move.objects.filter(game=game).count)() == 0
@@ -319,17 +290,17 @@ async def test_anonymous_visitors_may_watch_but_not_act(ws, people):
     ann, _, _ = people
     game = await sync_to_async(game_service.create_game)(ann, 0)
     c, _, _ = await ws(f"/ws/game/{game.pk}/")
-    await next_frame(c, "game.snapshot")
+    await next_frame(c, "game.snapshot", skip=ANY)
     for action in ("game.join", "game.move", "game.chat", "game.resign", "game.claim"):
         await c.send_json_to({"type": action, "x": 1, "y": 1, "text": "hi"})
-        refusal = await next_frame(c, "error")
+        refusal = await next_frame(c, "error", skip=ANY)
         assert (refusal["code"], refusal["reason"]) == (
             "unauthenticated",
             "login_required",
         )
     lobby, _, _ = await ws("/ws/game/lobby/")
     await lobby.send_json_to({"type": "lobby.create", "clock": 5})
-    assert (await next_frame(lobby, "error"))["code"] == "unauthenticated"
+    assert (await next_frame(lobby, "error", skip=ANY))["code"] == "unauthenticated"
     assert await sync_to_async(Game.objects.count)() == 1
     row = await sync_to_async(Game.objects.get)(pk=game.pk)
     assert (row.status, row.white_id) == ("waiting", None)
@@ -346,11 +317,11 @@ async def test_spectators_see_names_only_never_accounts(ws, people, secret):
     lobby, _, _ = await ws("/ws/game/lobby/")
     players = [(await ws(f"/ws/game/{game.pk}/", user=u))[0] for u in (ann, bob)]
     await players[1].send_json_to({"type": "game.join"})
-    await next_frame(players[1], "game.started")
+    await next_frame(players[1], "game.started", skip=ANY)
     await players[0].send_json_to({"type": "game.move", "x": 7, "y": 7})
     await players[1].send_json_to({"type": "game.chat", "text": "gg"})
-    await next_frame(players[1], "game.move")
-    await next_frame(players[1], "game.chat")
+    await next_frame(players[1], "game.move", skip=ANY)
+    await next_frame(players[1], "game.chat", skip=ANY)
     seen = frames_text([await drain(s) for s in [*spectators, lobby]])
     assert "game.move" in seen and "game.chat" in seen
     for user in people:

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.utils import timezone
 
 from realtime.chat import service as chat_service
@@ -30,13 +29,10 @@ from realtime.quotes.protocol import quote_info, tick_frame
 from realtime.quotes.protocol import topic as quote_topic
 from realtime.site.protocol import TOPIC as SITE_TOPIC
 from realtime.site.protocol import announcement
-from tests.game_helpers import close_db_threads  # noqa: F401
+from tests.frames import ANY, next_frame
 from tests.scores_factory import change, make_match
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("close_db_threads"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 MAX_FRAME = 16 * 1024
 PER_SOCKET = 12  # cases per attacker socket: under 20 strikes and the 30-frame burst
@@ -159,13 +155,6 @@ FIELDS = {
     ],
     "lobby": wrong("lobby.create", "clock", [*INT_BAD, -1, 61]),
 }
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()  # chat flood buckets live in the cache
-    yield
-    cache.clear()
 
 
 @dataclass
@@ -293,14 +282,6 @@ async def until_pong(c) -> list[str]:
             codes.append(reply["code"])
 
 
-async def live(c, expected: str) -> dict:
-    """The healthy socket's next frame of type ``expected``."""
-    while True:
-        reply = await c.receive_json_from(5)
-        if reply["type"] == expected:
-            return reply
-
-
 @pytest.mark.parametrize("name", ENDPOINTS)
 async def test_malformed_frames_get_documented_errors_and_spare_others(
     ws, world, name, caplog
@@ -322,7 +303,7 @@ async def test_malformed_frames_get_documented_errors_and_spare_others(
             assert await until_pong(attacker) == [code], (str(payload)[:80], code)
         await attacker.disconnect()
         expected = await event(world, first)
-        await live(healthy, expected)
+        await next_frame(healthy, expected, skip=ANY)
     await healthy.disconnect()
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
@@ -342,7 +323,9 @@ async def test_repeated_abuse_closes_with_1008_and_spares_others(ws, world):
         CloseCode.POLICY_VIOLATION,
     )
     await event_site(world, 1)
-    assert (await live(healthy, "site.announcement"))["text"] == "news 1"
+    assert (await next_frame(healthy, "site.announcement", skip=ANY))[
+        "text"
+    ] == "news 1"
     await healthy.disconnect()
 
 
@@ -379,10 +362,11 @@ async def test_unknown_paths_close_with_4004(ws, caplog):
 
 @pytest.mark.integration
 async def test_real_daphne_closes_oversized_1009_bad_utf8_1007_and_logs_no_error(
-    daphne, world
+    daphne, world, session_for
 ):
     """Over daphne's 1 MiB: 1009; invalid UTF-8 text: 1007; an unknown path: 4004.
     A chat user on the same server gets every message meanwhile; no traceback."""
+    from django.conf import settings
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
@@ -391,7 +375,7 @@ async def test_real_daphne_closes_oversized_1009_bad_utf8_1007_and_logs_no_error
     def socket(path, user=None):
         headers = {"Origin": server.origin}
         if user is not None:
-            headers["Cookie"] = session_cookie(user)
+            headers["Cookie"] = f"{settings.SESSION_COOKIE_NAME}={session_for(user)}"
         return connect(server.ws_url + path, additional_headers=headers, max_size=None)
 
     async def recv(c):
@@ -423,19 +407,6 @@ async def test_real_daphne_closes_oversized_1009_bad_utf8_1007_and_logs_no_error
             assert bad.close_code == CloseCode.NOT_FOUND
     log = server.log()
     assert "Traceback" not in log and "ERROR" not in log, log
-
-
-def session_cookie(user) -> str:
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 
 NUL_REQUESTS = [

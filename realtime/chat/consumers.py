@@ -152,7 +152,7 @@ class ChatSocket(JsonSocket):
         if not self.user.is_authenticated:
             raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
         now = time.monotonic()
-        if now - self.typed_at < proto.limit("CHAT_TYPING_EVERY"):
+        if now - self.typed_at < settings.DUPLEX["CHAT_TYPING_EVERY"]:
             return
         self.typed_at = now
         user = service.user_ref(self.user)

@@ -12,9 +12,9 @@ import logging
 import math
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
-from realtime.chat.protocol import limit
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.outages import SERVICE_ERRORS
 from realtime.core.ratelimit import TokenBucket, count_in_window
@@ -40,7 +40,9 @@ def check_flood(user_id: int) -> None:
         log.warning("Flood control falls back to this process (%s)", exc)
         bucket = _local_buckets.get(user_id)
         if bucket is None:
-            bucket = TokenBucket(limit("CHAT_RATE"), limit("CHAT_BURST"))
+            bucket = TokenBucket(
+                settings.DUPLEX["CHAT_RATE"], settings.DUPLEX["CHAT_BURST"]
+            )
             _local_buckets[user_id] = bucket
         if not bucket.take():
             raise Flooded("Too many messages: slow down.") from None
@@ -49,15 +51,16 @@ def check_flood(user_id: int) -> None:
 def _check_shared(user_id: int) -> None:
     now = time.time()
     cool_key, abuse_key = f"chat:cool:{user_id}", f"chat:abuse:{user_id}"
-    cool_down = limit("CHAT_COOL_DOWN")
+    cool_down = settings.DUPLEX["CHAT_COOL_DOWN"]
     cool_until = cache.get(cool_key)
     if cool_until and cool_until > now:
         strikes = count_in_window(abuse_key, cool_down)
         wait = math.ceil(cool_until - now)
         raise Flooded(
-            f"Cooling down: wait {wait} s.", abuse=strikes >= limit("CHAT_ABUSE")
+            f"Cooling down: wait {wait} s.",
+            abuse=strikes >= settings.DUPLEX["CHAT_ABUSE"],
         )
-    rate, burst = limit("CHAT_RATE"), limit("CHAT_BURST")
+    rate, burst = settings.DUPLEX["CHAT_RATE"], settings.DUPLEX["CHAT_BURST"]
     if count_in_window(f"chat:posts:{user_id}", burst / rate) > burst:
         cache.set(cool_key, now + cool_down, cool_down)
         cache.delete(abuse_key)

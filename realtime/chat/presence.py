@@ -17,6 +17,8 @@ import asyncio
 import logging
 import weakref
 
+from django.conf import settings
+
 from realtime.chat import protocol as proto
 from realtime.core import fanout
 from realtime.core.presence import get_presence
@@ -51,7 +53,7 @@ class RoomPresence:
     async def _diff_later(self, room) -> None:
         place = room.place
         try:
-            await asyncio.sleep(proto.limit("CHAT_PRESENCE_EVERY"))
+            await asyncio.sleep(settings.DUPLEX["CHAT_PRESENCE_EVERY"])
             del self.pending[place]  # changes from now on make a new diff
             _member_reads.forget(place)
             members = await self.members(place)

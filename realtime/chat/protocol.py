@@ -9,43 +9,21 @@ Room frames carrying ``seq`` form the room's reliable stream (messages, edits,
 deletions); the rest are ephemeral (typing, presence) or replies.
 """
 
-import os
 import re
 from typing import Literal, NotRequired, TypedDict
 
 from django.conf import settings
 
-from realtime.core.envelope import ErrorCode, ProtocolError, int_field
+from realtime.core.envelope import ErrorCode, ProtocolError, UserRef, int_field
 
 SUBPROTOCOLS = ("chat", "superchat")  # what this server speaks
 PLAIN = "chat"  # the plain-text subprotocol
 PLAIN_FORMAT = "chat.text"  # its fan-out wire format
 LOBBY_TOPIC = "chat.rooms"
 
-# Defaults; settings.DUPLEX or the environment (DUPLEX_CHAT_RATE=...) override.
-LIMITS = {
-    "CHAT_HISTORY": 50,  # messages sent on join and per "load earlier"
-    "CHAT_REPLAY_MAX": 500,  # a resume gap longer than this gets chat.reset
-    "CHAT_EDIT_SECONDS": 300,  # own messages are editable/deletable this long
-    "CHAT_RATE": 1.0,  # messages per second per user, across all their sockets
-    "CHAT_BURST": 5,  # messages a user may send per CHAT_BURST / CHAT_RATE s
-    "CHAT_COOL_DOWN": 10,  # seconds a flooding user may not post
-    "CHAT_ABUSE": 5,  # refused posts within a cool-down before a 1008 close
-    "CHAT_TYPING_EVERY": 2.0,  # seconds between two typing events of a socket
-    "CHAT_PRESENCE_EVERY": 1.0,  # seconds between two presence diffs of a room
-    "CHAT_IMAGE_BYTES": 2 * 1024 * 1024,  # largest image upload
-}
+# Chat's limits are settings.DUPLEX["CHAT_*"] (project/settings.py, DUPLEX_CHAT_*).
 MAX_TEXT = 4000  # no room allows more (models.chat.MAX_MESSAGE_LENGTH)
 MENTION_RE = re.compile(r"@(\w[\w.+-]*)")
-
-
-def limit(name: str):
-    """settings.DUPLEX[name], else the environment's DUPLEX_<name>, else LIMITS."""
-    if name in settings.DUPLEX:
-        return settings.DUPLEX[name]
-    default = LIMITS[name]
-    raw = os.environ.get(f"DUPLEX_{name}")
-    return type(default)(raw) if raw else default
 
 
 def choose_subprotocol(offered: list[str]) -> str | None:
@@ -57,11 +35,6 @@ def mentions(text: str) -> list[str]:
     """``@name`` tokens of a message, without trailing punctuation, in order."""
     names = (m.rstrip(".+-") for m in MENTION_RE.findall(text))
     return list(dict.fromkeys(n for n in names if n))
-
-
-class UserRef(TypedDict):
-    id: int
-    name: str
 
 
 class MessageData(TypedDict):
@@ -118,6 +91,17 @@ class WhoFrame(TypedDict):
     type: Literal["chat.who"]
 
 
+CLIENT_FRAMES = (
+    JoinFrame,
+    SendFrame,
+    EditFrame,
+    DeleteFrame,
+    TypingFrame,
+    HistoryRequest,
+    WhoFrame,
+)
+
+
 # Server -> client.
 
 
@@ -137,6 +121,7 @@ class JoinedFrame(TypedDict):
     you: UserRef | None
     muted_until: NotRequired[str | None]
     members: list[UserRef]
+    online: int  # users online; ``members`` lists the first MAX_MEMBERS_SHOWN
     last_seq: int
     resume: Literal["history", "replay", "reset"]
 
@@ -220,7 +205,7 @@ def id_field(frame: dict) -> int:
 def history_request(frame: dict) -> tuple[int, int]:
     before = int_field(frame, "before", minimum=1)
     size = int_field(
-        frame, "limit", minimum=1, maximum=100, default=limit("CHAT_HISTORY")
+        frame, "limit", minimum=1, maximum=100, default=settings.DUPLEX["CHAT_HISTORY"]
     )
     return before, size
 

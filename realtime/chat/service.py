@@ -9,6 +9,7 @@ import logging
 import math
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -16,9 +17,10 @@ from django.utils import timezone
 
 from realtime.chat.flood import check_flood
 from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent
-from realtime.chat.protocol import limit, mentions, room_text
+from realtime.chat.protocol import mentions, room_text
 from realtime.core import fanout
 from realtime.core.envelope import CloseCode, ErrorCode, ProtocolError
+from realtime.core.envelope import user_ref as user_ref  # views and consumers use it
 from realtime.core.outages import SERVICE_ERRORS
 from realtime.signals import message_posted
 
@@ -29,12 +31,6 @@ PUBLISH_BATCH = 200
 # Rendering: one function per shape, shared by live publishes and replays.
 
 
-def user_ref(user) -> dict | None:
-    if user is None or not user.is_authenticated:
-        return None
-    return {"id": user.pk, "name": user.get_username()}
-
-
 def room_info(room: Room) -> dict:
     return {
         "slug": room.slug,
@@ -43,7 +39,7 @@ def room_info(room: Room) -> dict:
         "is_public": room.is_public,
         "max_length": room.max_length,
         "slow_mode_seconds": room.slow_mode_seconds,
-        "edit_seconds": limit("CHAT_EDIT_SECONDS"),
+        "edit_seconds": settings.DUPLEX["CHAT_EDIT_SECONDS"],
     }
 
 
@@ -223,7 +219,7 @@ def _own_message(room: Room, user, message_id: int) -> Message:
             ErrorCode.FORBIDDEN, "You can change your own messages only."
         )
     age = (timezone.now() - message.created_at).total_seconds()
-    if age > limit("CHAT_EDIT_SECONDS"):
+    if age > settings.DUPLEX["CHAT_EDIT_SECONDS"]:
         raise ProtocolError(ErrorCode.FORBIDDEN, "Too late to change this message.")
     return message
 
@@ -352,7 +348,7 @@ def snapshot(room_id: int) -> dict:
     visible = Message.objects.filter(
         room=room, deleted_at__isnull=True, seq__lte=room.last_seq
     )
-    messages, has_more = _page(visible, limit("CHAT_HISTORY"))
+    messages, has_more = _page(visible, settings.DUPLEX["CHAT_HISTORY"])
     return {"messages": messages, "has_more": has_more, "last_seq": room.last_seq}
 
 
@@ -369,7 +365,10 @@ def events_after(room_id: int, after: int) -> list[dict] | None:
     room = Room.objects.get(pk=room_id)
     if room.published_seq < room.last_seq:
         publish_pending(room_id)  # a crashed writer's leftovers
-    if after > room.last_seq or room.last_seq - after > limit("CHAT_REPLAY_MAX"):
+    if (
+        after > room.last_seq
+        or room.last_seq - after > settings.DUPLEX["CHAT_REPLAY_MAX"]
+    ):
         return None
     events = (
         RoomEvent.objects.filter(room=room, seq__gt=after)

@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, JsonResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from realtime.chat import service
 from realtime.chat.images import clean_image
 from realtime.chat.models import Room
-from realtime.chat.protocol import MAX_TEXT, limit
+from realtime.chat.protocol import MAX_TEXT
 from realtime.core.envelope import ErrorCode, ProtocolError
 
 STATUS = {
@@ -41,9 +42,9 @@ def room(request, slug):
     config = {
         "slug": room.slug,
         "user": service.user_ref(request.user),
-        "edit_seconds": limit("CHAT_EDIT_SECONDS"),
+        "edit_seconds": settings.DUPLEX["CHAT_EDIT_SECONDS"],
         "max_length": room.max_length,
-        "max_image_bytes": limit("CHAT_IMAGE_BYTES"),
+        "max_image_bytes": settings.DUPLEX["CHAT_IMAGE_BYTES"],
     }
     return render(request, "realtime/chat/room.html", {"room": room, "config": config})
 
@@ -68,8 +69,8 @@ def upload(request, slug):
     image = request.FILES.get("image")
     if image is None:
         return _error(ErrorCode.INVALID, _("Choose an image to send."))
-    if image.size > limit("CHAT_IMAGE_BYTES"):
-        size = limit("CHAT_IMAGE_BYTES") // 1024
+    if image.size > settings.DUPLEX["CHAT_IMAGE_BYTES"]:
+        size = settings.DUPLEX["CHAT_IMAGE_BYTES"] // 1024
         return _error(ErrorCode.TOO_BIG, _("Images are at most %d KiB.") % size)
     try:
         content, extension = clean_image(image)

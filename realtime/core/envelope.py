@@ -55,6 +55,27 @@ class ErrorFrame(TypedDict):
     code: str
     detail: str
     ref: NotRequired[str]
+    reason: NotRequired[str]  # game refusals name the rule too (game.protocol)
+
+
+class PongFrame(TypedDict):
+    """The answer to a client's ``{"type": "ping"}`` on every JSON endpoint."""
+
+    type: Literal["pong"]
+
+
+class UserRef(TypedDict):
+    """A user as every feature's frames name one: never more than this."""
+
+    id: int
+    name: str
+
+
+def user_ref(user) -> UserRef | None:
+    """The ``UserRef`` of a logged-in user; None for nobody or an anonymous one."""
+    if user is None or not user.is_authenticated:
+        return None
+    return {"id": user.pk, "name": user.get_username()}
 
 
 class ProtocolError(Exception):

@@ -12,7 +12,7 @@ from functools import wraps
 from channels.db import database_sync_to_async
 
 from realtime.core import fanout
-from realtime.core.envelope import CloseCode, ErrorCode, encode
+from realtime.core.envelope import CloseCode, ErrorCode, encode, user_ref
 from realtime.core.presence import get_presence
 from realtime.core.sockets import JsonSocket
 from realtime.game import protocol as proto
@@ -148,7 +148,7 @@ class GameSocket(PresenceMixin, JsonSocket):
         colors = dict(zip(self.players, ("b", "w"), strict=True))
         event = {
             "type": "game.chat",
-            "user": proto.player(user),
+            "user": user_ref(user),
             "role": colors.get(user.pk, "spectator"),
             "text": text,
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -253,7 +253,7 @@ class GameSocket(PresenceMixin, JsonSocket):
             event = {
                 "type": "game.presence",
                 "color": color,
-                "user": proto.player(user),
+                "user": user_ref(user),
                 "online": online,
                 "grace": service.grace_seconds(),
             }

@@ -12,7 +12,13 @@ Illegal actions get an error frame with a ``reason`` besides the usual
 
 from typing import Literal, NotRequired, TypedDict
 
-from realtime.core.envelope import ErrorCode, ProtocolError, int_field, text_field
+from realtime.core.envelope import (
+    ErrorCode,
+    ProtocolError,
+    UserRef,
+    int_field,
+    text_field,
+)
 
 LOBBY_TOPIC = "game.lobby"
 ONLINE_PLACE = "game.online"  # logged-in users on any game page
@@ -63,6 +69,9 @@ class CreateFrame(TypedDict):
     clock: NotRequired[int]  # minutes per player; 0 or absent: no clock
 
 
+CLIENT_FRAMES = (MoveFrame, ChatFrame, SyncFrame, CreateFrame)
+
+
 def read_move(frame: dict) -> tuple[int, int, int | None]:
     """x and y (any integer: the referee says out_of_bounds) and optional seq."""
     x = int_field(frame, "x", minimum=-(2**31), maximum=2**31)
@@ -86,28 +95,47 @@ def read_clock(frame: dict) -> int:
 # Server frames (every one of a game's reliable events carries its ``seq``).
 
 
-class Player(TypedDict):
-    id: int
-    name: str
-
-
 class Clock(TypedDict):
     black_ms: int | None
     white_ms: int | None
     running: Literal["b", "w"] | None  # whose clock runs now
 
 
+class GameState(TypedDict):
+    """The whole game, as ``game.snapshot`` sends it (service.snapshot)."""
+
+    id: int
+    seq: int
+    status: str
+    black: UserRef | None
+    white: UserRef | None
+    board: str  # row by row: "." empty, "b", "w"
+    moves: list[list[int | str]]  # [x, y, color, seq], in play order
+    to_move: Literal["b", "w"] | None
+    clock: Clock
+    result: Literal["b", "w", "draw", ""]
+    reason: str
+    note: str
+    winner: UserRef | None
+    line: list[list[int]]
+    away: dict[str, str | None]  # color -> ISO 8601 time its player left
+    grace: int
+    rematch_offered_by: UserRef | None
+    rematch: int | None  # the rematch game's id
+    deadline: float | None  # epoch seconds a waiting game expires
+
+
 class SnapshotFrame(TypedDict):
     type: Literal["game.snapshot"]
     seq: int
-    game: dict  # id, status, black, white, board, moves, to_move, clock, ...
+    game: GameState
 
 
 class StartedFrame(TypedDict):
     type: Literal["game.started"]
     seq: int
-    black: Player
-    white: Player
+    black: UserRef
+    white: UserRef
     to_move: str
     clock: Clock
 
@@ -119,9 +147,9 @@ class MovedFrame(TypedDict):
     x: int
     y: int
     color: Literal["b", "w"]
-    by: Player
-    to_move: str | None
-    clock: Clock
+    by: UserRef
+    to_move: NotRequired[str | None]  # these two on live moves; a replayed
+    clock: NotRequired[Clock]  # move (game.sync) follows from the snapshot
 
 
 class OverFrame(TypedDict):
@@ -130,7 +158,7 @@ class OverFrame(TypedDict):
     status: Literal["finished", "aborted"]
     result: Literal["b", "w", "draw", ""]
     reason: str  # five, full, resign, timeout, abandon, aborted
-    winner: Player | None
+    winner: UserRef | None
     line: list[list[int]]
     note: str
     clock: Clock
@@ -139,7 +167,7 @@ class OverFrame(TypedDict):
 class RematchOfferedFrame(TypedDict):
     type: Literal["game.rematch_offered"]
     seq: int
-    by: Player
+    by: UserRef
 
 
 class RematchFrame(TypedDict):
@@ -151,7 +179,7 @@ class RematchFrame(TypedDict):
 class PresenceFrame(TypedDict):
     type: Literal["game.presence"]
     color: Literal["b", "w"]
-    user: Player
+    user: UserRef
     online: bool
     grace: int  # seconds after which the opponent may claim
 
@@ -159,12 +187,12 @@ class PresenceFrame(TypedDict):
 class WatchersFrame(TypedDict):
     type: Literal["game.watchers"]
     count: int
-    members: list[Player]
+    members: list[UserRef]
 
 
 class ChatEvent(TypedDict):
     type: Literal["game.chat"]
-    user: Player
+    user: UserRef
     role: Literal["b", "w", "spectator"]
     text: str
     at: str
@@ -172,9 +200,10 @@ class ChatEvent(TypedDict):
 
 class LobbyGame(TypedDict):
     id: int
+    seq: int  # the game's seq: the lobby keeps the newest state per game
     status: str
-    black: Player | None
-    white: Player | None
+    black: UserRef | None
+    white: UserRef | None
     clock: int | None  # minutes per player
     spectators: NotRequired[int]
 
@@ -182,7 +211,7 @@ class LobbyGame(TypedDict):
 class LobbyFrame(TypedDict):
     type: Literal["lobby.snapshot"]
     games: list[LobbyGame]
-    players: list[Player]
+    players: list[UserRef]
 
 
 class LobbyGameFrame(TypedDict):
@@ -190,5 +219,23 @@ class LobbyGameFrame(TypedDict):
     game: LobbyGame
 
 
-def player(user) -> Player | None:
-    return None if user is None else {"id": user.pk, "name": user.get_username()}
+class LobbyPlayersFrame(TypedDict):
+    """Logged-in users on any game page (conflated)."""
+
+    type: Literal["lobby.players"]
+    players: list[UserRef]
+
+
+class LobbySpectatorsFrame(TypedDict):
+    """The spectator count of one game (conflated per game)."""
+
+    type: Literal["lobby.spectators"]
+    id: int
+    count: int
+
+
+class LobbyCreatedFrame(TypedDict):
+    """The reply to ``lobby.create``: the new game's id."""
+
+    type: Literal["lobby.created"]
+    id: int

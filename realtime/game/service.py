@@ -13,7 +13,6 @@ lobby's sweep) settles the timeout, and the lock makes it happen once.
 """
 
 import logging
-import os
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,9 +22,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from realtime.core import fanout
-from realtime.core.envelope import ErrorCode
+from realtime.core.envelope import ErrorCode, user_ref
 from realtime.game import rules
-from realtime.game.protocol import LOBBY_TOPIC, GameError, game_topic, player
+from realtime.game.protocol import LOBBY_TOPIC, GameError, game_topic
 from realtime.game.rules import BLACK, WHITE
 from realtime.models import Game, Move
 
@@ -37,10 +36,7 @@ LOBBY_LIMIT = 50
 
 def grace_seconds() -> int:
     """How long a player may be gone before the opponent can claim the win."""
-    configured = settings.DUPLEX.get("GAME_GRACE_SECONDS")
-    if configured is None:
-        configured = os.environ.get("DUPLEX_GAME_GRACE_SECONDS") or 30
-    return int(configured)
+    return settings.DUPLEX["GAME_GRACE_SECONDS"]
 
 
 def _ms(delta: timedelta) -> int:
@@ -78,8 +74,8 @@ def lobby_entry(game: Game) -> dict:
         "id": game.pk,
         "seq": game.seq,  # the lobby keeps the newest state per game
         "status": game.status,
-        "black": player(game.black),
-        "white": player(game.white),
+        "black": user_ref(game.black),
+        "white": user_ref(game.white),
         "clock": None if game.clock_ms is None else game.clock_ms // 60000,
     }
 
@@ -107,14 +103,14 @@ def snapshot(game_id: int) -> dict:
         "result": game.result,
         "reason": game.reason,
         "note": game.note,
-        "winner": player(game.winner) if game.winner_id else None,
+        "winner": user_ref(game.winner) if game.winner_id else None,
         "line": game.winning_line,
         "away": {
             BLACK: _iso(game.black_away_since),
             WHITE: _iso(game.white_away_since),
         },
         "grace": grace_seconds(),
-        "rematch_offered_by": player(game.rematch_offered_by),
+        "rematch_offered_by": user_ref(game.rematch_offered_by),
         "rematch": game.rematch_id,
         "deadline": game.deadline.timestamp() if game.deadline else None,
     }
@@ -146,7 +142,7 @@ def _move_event(move: Move, game: Game | None = None, now=None) -> dict:
         "x": move.x,
         "y": move.y,
         "color": move.color,
-        "by": player(move.player),
+        "by": user_ref(move.player),
     }
     if game is not None:  # live: the state after the move (a replay has a snapshot)
         event["to_move"] = (
@@ -188,7 +184,7 @@ def _publish_deadline(game: Game) -> None:
 
 def open_per_user() -> int:
     """How many games one user may have waiting for an opponent at once."""
-    return int(settings.DUPLEX.get("GAME_OPEN_PER_USER", 3))
+    return settings.DUPLEX["GAME_OPEN_PER_USER"]
 
 
 def _check_open_games(user) -> None:
@@ -239,8 +235,8 @@ def join(game_id: int, user) -> None:
             {
                 "type": "game.started",
                 "seq": game.seq,
-                "black": player(game.black),
-                "white": player(game.white),
+                "black": user_ref(game.black),
+                "white": user_ref(game.white),
                 "to_move": BLACK,
                 "clock": clock(game, now),
             },
@@ -362,7 +358,7 @@ def _publish_over(game: Game, now) -> None:
             "status": game.status,
             "result": game.result,
             "reason": game.reason,
-            "winner": player(game.winner),
+            "winner": user_ref(game.winner),
             "line": game.winning_line,
             "note": game.note,
             "clock": clock(game, now),
@@ -492,7 +488,7 @@ def rematch(game_id: int, user) -> int | None:
             game.save()
             _publish(
                 game,
-                {"type": "game.rematch_offered", "seq": game.seq, "by": player(user)},
+                {"type": "game.rematch_offered", "seq": game.seq, "by": user_ref(user)},
             )
             return None
         new = _start_rematch(game)

@@ -21,12 +21,11 @@ from realtime.core.envelope import ErrorCode, ProtocolError, str_list_field
 
 INSTRUMENTS_TOPIC = "quotes.instruments"
 MAX_SYMBOL_LENGTH = 20
-DEFAULT_MAX_SUBSCRIPTIONS = 20
 
 
 def max_subscriptions() -> int:
     """Symbols one socket may follow at once; ``DUPLEX`` may override it."""
-    return settings.DUPLEX.get("QUOTES_MAX_SUBSCRIPTIONS", DEFAULT_MAX_SUBSCRIPTIONS)
+    return settings.DUPLEX["QUOTES_MAX_SUBSCRIPTIONS"]
 
 
 def topic(symbol: str) -> str:
@@ -85,6 +84,9 @@ class HandshakeFrame(TypedDict):
 class SubscribeFrame(TypedDict):
     type: Literal["quotes.subscribe", "quotes.unsubscribe"]
     symbols: list[str]
+
+
+CLIENT_FRAMES = (SubscribeFrame,)
 
 
 def read_symbols(frame: dict) -> list[str]:

@@ -54,6 +54,9 @@ class SubscribeFrame(TypedDict):
     matches: Literal["all"] | list[int]
 
 
+CLIENT_FRAMES = (SubscribeFrame,)
+
+
 class SnapshotFrame(TypedDict):
     type: Literal["scores.snapshot"]
     matches: list[MatchState]

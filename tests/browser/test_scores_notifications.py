@@ -82,3 +82,35 @@ def test_a_mention_raises_the_bell_count_in_the_open_page(
     page.locator("#notif-read-all").click()
     expect(count).to_be_hidden()
     expect(count).to_have_attribute("data-count", "0")
+
+
+NEW_MATCH = """
+from tests.scores_factory import make_match
+make_match("Falcons", "Rovers", status="live", minute=12)
+"""
+ROW_HTML = "row => row.outerHTML"
+
+
+def test_a_match_added_live_gets_the_row_the_server_renders(
+    live_match, daphne, new_page
+):
+    """A match that starts while /scores/ is open gets a row identical to the one
+    the server renders for it on a fresh page: same markup, same text."""
+    server = daphne()
+    page = new_page(server.url)
+    page.goto("/scores/")
+    expect(page.locator("#connection-badge")).to_have_attribute("data-state", "live")
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", NEW_MATCH],
+        cwd=ROOT,
+        env=server.env,
+        check=True,
+        capture_output=True,
+    )
+    added = page.locator(f'.match-row:not([data-match-id="{live_match.pk}"])')
+    expect(added.locator(".team.home")).to_have_text("Falcons")
+    match_id = added.get_attribute("data-match-id")
+    fresh = new_page(server.url)
+    fresh.goto("/scores/")
+    served = fresh.locator(f'.match-row[data-match-id="{match_id}"]')
+    assert added.evaluate(ROW_HTML) == served.evaluate(ROW_HTML)

@@ -11,7 +11,6 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from realtime.chat.models import Message, Room
-from tests.test_chat import close_db_thread  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 FAST = {

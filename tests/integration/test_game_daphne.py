@@ -10,9 +10,11 @@ from websockets.asyncio.client import connect
 
 from realtime.game import service
 from realtime.models import Game, Move
+from tests.frames import ANY, next_frame
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 ROUNDS = 5
+ANY_FRAME = {"skip": ANY, "wait": 10}  # pass over every other frame
 
 
 async def open_game(server, game_id, session_key):
@@ -22,18 +24,8 @@ async def open_game(server, game_id, session_key):
         origin=server.origin,
         additional_headers={"Cookie": cookie},
     )
-    await until(socket, lambda f: f["type"] == "game.snapshot")
+    await next_frame(socket, "game.snapshot", **ANY_FRAME)
     return socket
-
-
-async def until(socket, done, seen=None):
-    """Read frames until ``done(frame)``; every frame read is added to ``seen``."""
-    while True:
-        frame = json.loads(await asyncio.wait_for(socket.recv(), 10))
-        if seen is not None:
-            seen.append(frame)
-        if done(frame):
-            return frame
 
 
 async def test_same_turn_moves_from_two_processes_exactly_one_is_played(
@@ -66,17 +58,19 @@ async def test_same_turn_moves_from_two_processes_exactly_one_is_played(
             # any, is read by then. Its copy of the accepted move may come later.
             await tab.send(json.dumps({"type": "ping"}))
             seen = []
-            await until(tab, lambda f: f["type"] == "pong", seen)
+            await next_frame(tab, "pong", **ANY_FRAME, seen=seen)
             moves = [f for f in seen if f["type"] == "game.move"]
             if not moves:
-                moves = [await until(tab, lambda f: f["type"] == "game.move", seen)]
+                moves = [await next_frame(tab, "game.move", **ANY_FRAME, seen=seen)]
             played.append((moves[0]["seq"], moves[0]["x"], moves[0]["y"]))
             refusals += [f["reason"] for f in seen if f["type"] == "error"]
         assert played[0] == played[1] and played[0][0] == seq  # one move, seen by both
         await white.send(json.dumps({"type": "game.move", "x": x + 1, "y": 7}))
         seq += 1
         for socket in (tab_a, tab_b, white):
-            await until(socket, lambda f, s=seq: f.get("seq") == s)
+            move = {"seq": 0}
+            while move["seq"] < seq:
+                move = await next_frame(socket, "game.move", **ANY_FRAME)
 
     assert len(refusals) == ROUNDS
     assert set(refusals) <= {"stale", "not_your_turn"}

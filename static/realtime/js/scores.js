@@ -23,16 +23,14 @@
     return node;
   }
 
+  // A row as the server renders it: the page's <template> holds the same
+  // _match.html include, empty; apply() fills in what changes.
   function newRow(m) {
-    const row = el("li", "match-row");
+    const template = document.getElementById("match-row-template");
+    const row = template.content.firstElementChild.cloneNode(true);
     row.dataset.matchId = m.id;
-    const link = el("a", "match-link");
-    link.href = m.url;
-    const score = el("span", "score");
-    score.append(el("span", "home-score"), " - ", el("span", "away-score"));
-    link.append(el("span", "match-status"), " ", el("span", "match-minute"), " ",
-      el("span", "team home"), " ", score, " ", el("span", "team away"));
-    row.append(link);
+    row.querySelector(".match-link").setAttribute("href", m.url);
+    row.querySelector(".kickoff").setAttribute("datetime", m.kickoff);
     return row;
   }
 
