@@ -26,6 +26,7 @@ import asyncio
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -57,10 +58,10 @@ class Run:
         self.closes: Counter = Counter()  # closes after the SIGTERM, by code
         self.clients: list[Client] = []
 
-    def note_close(self, client: Client, code: int) -> None:
+    def note_close(self, client: Client, code: int, reason: str) -> None:
         if self.sigterm_at is None or self.stopping:
             return
-        self.closes[code] += 1
+        self.closes[f"{code} {re.sub(r'[0-9.]+', '#', reason)}".strip()] += 1
         if client.closed_at is None:
             client.closed_at = time.monotonic()
 
@@ -195,7 +196,7 @@ def _back_figures(run: Run) -> dict:
         "back": summary(times),
         "closed": summary(closed),
         "refused_for_good": sum(1 for c in run.clients if c.refused is not None),
-        "closes_by_code": {str(k): v for k, v in run.closes.items()},
+        "closes_by_code_and_reason": dict(run.closes),
     }
 
 

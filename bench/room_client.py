@@ -159,7 +159,7 @@ class Client:
         self.socket = None
         reason = "resync" if self.resyncing else socket.close_reason
         self.resyncing = False
-        self.run.note_close(self, socket.close_code)
+        self.run.note_close(self, socket.close_code, socket.close_reason)
         return socket.close_code, reason
 
     async def _connect(self) -> Socket | None:
