@@ -4,7 +4,8 @@ The product scenarios (room_join, page_load, room_fanout) need PostgreSQL:
 ``--database-url`` (default ``$BENCH_DATABASE_URL`` or a ``duplex_bench``
 database on 127.0.0.1, created and migrated if missing). ``--users`` and
 ``--in-flight`` size the synthetic storm and the product storms together, so
-their connections per second compare; ``--members`` sizes the room fan-out.
+their connections per second compare; ``--members`` sizes the room fan-out,
+``--clients`` the rolling restart.
 """
 
 import argparse
@@ -58,6 +59,7 @@ def parse_args(argv):
     parser.add_argument("--users", type=int, help="storm sizes (synthetic, product)")
     parser.add_argument("--in-flight", type=int, help="storm handshakes in flight")
     parser.add_argument("--members", type=int, help="room fan-out members")
+    parser.add_argument("--clients", type=int, help="rolling restart clients")
     return parser.parse_args(argv)
 
 
@@ -70,6 +72,8 @@ def sized(load, args):
         changes.update(storm_in_flight=args.in_flight, crowd_in_flight=args.in_flight)
     if args.members:
         changes.update(room_members=args.members)
+    if args.clients:
+        changes.update(rolling_clients=args.clients)
     return dataclasses.replace(load, **changes)
 
 

@@ -5,7 +5,8 @@ at least 0.5x the synthetic connect storm's connections per second; the room
 fan-out at 5 messages/s with p99 <= 250 ms, 0 lost and at least 0.8x the
 deliveries per second of a raw ``websockets`` room; presence frames per join
 that do not grow with the room (growth: per join into the room's second half
-over per join into its first half, at most 1.2 allowing for noise).
+over per join into its first half, at most 1.2 allowing for noise); the
+rolling restart with every client back within 20 s, 0 lost, 0 duplicates.
 """
 
 STORM_RATIO = 0.5
@@ -13,6 +14,7 @@ ROOM_RATE = 5
 ROOM_P99_MS = 250.0
 ROOM_VS_RAW = 0.8
 PRESENCE_GROWTH = 1.2
+BACK_S = 20.0  # rolling restart: every client joined again within this
 
 
 def _ok(result) -> bool:
@@ -70,7 +72,65 @@ def targets(scenarios: dict) -> dict:
         out[f"room_fanout_vs_websockets_at_{ROOM_RATE}"] = _target(
             ratio, ROOM_VS_RAW, ratio is not None and ratio >= ROOM_VS_RAW
         )
+    rolling = scenarios.get("rolling", {}).get("duplex-redis-project")
+    out.update(_rolling_targets(rolling))
     return out
+
+
+def _rolling_targets(result) -> dict:
+    if result is None:
+        return {}
+    ok = _ok(result)
+    back = result.get("all_back_s") if ok else None
+    lost = result.get("lost") if ok else None
+    dups = result.get("duplicates") if ok else None
+    return {
+        "rolling_all_back_s": _target(
+            back, BACK_S, back is not None and back <= BACK_S
+        ),
+        "rolling_lost": _target(lost, 0, lost == 0),
+        "rolling_duplicates": _target(dups, 0, dups == 0),
+    }
+
+
+def _rolling_rows(block: dict) -> list[list]:
+    rows = []
+    for server, r in block.items():
+        if not _ok(r):
+            rows.append([server, "error: " + str(r.get("error"))[:60]])
+            continue
+        kinds = ", ".join(f"{k}: {v}" for k, v in r["failures_by_kind"].items())
+        rows.append(
+            [
+                f"{server} x{r['processes']}",
+                r["clients"],
+                f"{r['clients_back']:,} of {r['clients_closed']:,}",
+                r["back"]["p50_ms"],
+                r["back"]["p99_ms"],
+                r["all_back_s"],
+                f"{r['stored_messages']} ({r['sent']} sent)",
+                r["lost"],
+                r["duplicates"],
+                r["resyncs"],
+                kinds or "0",
+            ]
+        )
+    return rows
+
+
+ROLLING_HEADER = [
+    "server",
+    "clients",
+    "back",
+    "back p50 ms",
+    "back p99 ms",
+    "all back s",
+    "stored",
+    "lost",
+    "dup",
+    "resyncs",
+    "failed attempts",
+]
 
 
 def _storm_rows(block: dict) -> list[list]:
@@ -185,6 +245,15 @@ def tables(scenarios: dict, table, md: bool) -> list[str]:
                 "Room fan-out: chat.send by a few members, delivered to every member",
                 [*header, "max ms", "lost", "refused"],
                 _room_rows(scenarios["room_fanout"]),
+                md,
+            )
+        )
+    if "rolling" in scenarios:
+        parts.append(
+            padded(
+                "Rolling restart: one of two processes SIGTERMed and restarted",
+                ROLLING_HEADER,
+                _rolling_rows(scenarios["rolling"]),
                 md,
             )
         )

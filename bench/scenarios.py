@@ -14,6 +14,7 @@ from bench.client import (
     summary,
 )
 from bench.product import page_load, room_join
+from bench.rolling import rolling
 from bench.room_fanout import room_fanout
 from bench.servers import Server
 from bench.stepper import Stepper, sub_path
@@ -42,6 +43,8 @@ class Load:
     room_posters: int
     room_rates: list[float]
     room_seconds: float
+    rolling_clients: int
+    rolling_seconds: float
 
 
 FULL = Load(
@@ -64,6 +67,8 @@ FULL = Load(
     room_posters=20,
     room_rates=[1, 2, 5, 10],
     room_seconds=5.0,
+    rolling_clients=4000,
+    rolling_seconds=30.0,
 )
 SMOKE = Load(
     subscribers=20,
@@ -85,6 +90,8 @@ SMOKE = Load(
     room_posters=10,
     room_rates=[2, 5],
     room_seconds=1.0,
+    rolling_clients=40,
+    rolling_seconds=12.0,
 )
 
 
@@ -231,6 +238,8 @@ SCENARIOS = {
     "room_join": (room_join, ["duplex-redis"], 1),
     "page_load": (page_load, ["duplex-redis"], 1),
     "room_fanout": (room_fanout, ["duplex-redis", "websockets"], 1),
+    # Two processes, one of them SIGTERMed and restarted (bench/rolling.py).
+    "rolling": (rolling, ["duplex-redis-project"], 2),
 }
 # Seconds a scenario may run (a storm on today's product can take minutes).
-TIMEOUTS = {"room_join": 1800, "page_load": 1800, "room_fanout": 1800}
+TIMEOUTS = {"room_join": 1800, "page_load": 1800, "room_fanout": 1800, "rolling": 1800}

@@ -78,6 +78,7 @@ class ServerSpec:
     echo: str
     redis: bool = False
     env: dict = field(default_factory=dict)
+    app: str = "bench.asgi:application"
 
 
 SPECS = {
@@ -114,6 +115,17 @@ SPECS = {
         env={"BENCH_LAYER_DEFAULTS": "1"},
     ),
     "websockets": ServerSpec("websockets", "websockets", "/sub", "/pub", "/echo"),
+    # duplex-redis serving the project's own application (project/asgi.py):
+    # its graceful shutdown (1012 on SIGTERM) and admission control included.
+    "duplex-redis-project": ServerSpec(
+        "duplex-redis-project",
+        "daphne",
+        "/bench/duplex/sub/",
+        "/bench/duplex/pub/",
+        "/ws/echo/",
+        redis=True,
+        app="project.asgi:application",
+    ),
 }
 
 
@@ -147,7 +159,7 @@ class Server:
             "127.0.0.1",
             "-p",
             str(self.port),
-            "bench.asgi:application",
+            self.spec.app,
         ]
 
     def environment(self) -> dict:

@@ -1,0 +1,200 @@
+"""A chat page's room socket for the bench: ``client.js`` and ``chat.js``.
+
+``Client`` opens ``/ws/chat/<room>/`` as ``chat.js`` does (subprotocol offer
+``superchat``, hello ``chat.join`` with ``after`` = the last seq seen), keeps
+the seqs it received (``chat.history``/``chat.reset`` messages, then
+``chat.message`` through ``seen``, resyncing after a hole), queues sends while
+not open (``maxQueue``) and, when its socket closes, waits what
+``bench.reconnect`` (client.js' rules) says before it opens again. It has no
+proxy in front: an attempt goes to the other process first and passes to the
+next one at once on a refused connection or a drop before the upgrade's
+answer, as nginx's ``proxy_next_upstream`` would. ``run`` is what the clients
+share (``bench.rolling.Run``): servers, cookie, path, gate, counters.
+"""
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+
+from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, ws_connect
+from picows.common import WSHandshakeError
+
+from bench.crowd import frame_type
+from bench.reconnect import ABNORMAL, CONNECT_TIMEOUT, Backoff, Stream
+
+SEQ = re.compile(rb'"seq":(\d+)')
+MAX_QUEUE = 100  # client.js DEFAULTS.maxQueue
+
+
+class Socket(WSListener):
+    """One WebSocket of a client; frames of a replaced socket are ignored."""
+
+    def __init__(self, client: "Client"):
+        self.client = client
+        self.transport: WSTransport | None = None
+        self.close_code = ABNORMAL
+        self.close_reason = ""
+        self.done = asyncio.get_running_loop().create_future()
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame) -> None:
+        if frame.msg_type is WSMsgType.CLOSE:
+            self.close_code = int(frame.get_close_code())
+            self.close_reason = frame.get_close_message().decode(errors="replace")
+            transport.disconnect()
+        elif frame.msg_type is WSMsgType.TEXT and self.client.socket is self:
+            self.client.on_frame(frame.get_payload_as_bytes())
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+class Client:
+    """A chat page's room socket: ``client.js`` rules, chat.js' seq handling."""
+
+    def __init__(self, number: int, session: str, run):
+        self.number = number
+        self.session = session
+        self.run = run
+        self.server = number % len(run.servers)  # round-robin
+        self.backoff = Backoff()
+        self.stream = Stream()
+        self.socket: Socket | None = None
+        self.queue: list[bytes] = []
+        self.received: set[int] = set()
+        self.duplicates = 0
+        self.resyncs = 0
+        self.resyncing = False
+        self.joined = asyncio.get_running_loop().create_future()
+        self.closed_at: float | None = None  # first close after the SIGTERM
+        self.back_at: float | None = None  # first chat.joined after that
+        self.refused = None
+
+    def send(self, data: bytes) -> None:
+        """client.js ``send``: now if open, else queued (oldest dropped)."""
+        if self.socket is not None and self.socket.transport is not None:
+            self.socket.transport.send(WSMsgType.TEXT, data)
+            return
+        self.queue.append(data)
+        del self.queue[:-MAX_QUEUE]
+
+    def on_frame(self, payload: bytes) -> None:
+        kind = frame_type(payload)
+        self.run.frames[kind] += 1
+        if kind == "chat.message":
+            self._message(int(SEQ.search(payload).group(1)))
+        elif kind in ("chat.history", "chat.reset"):
+            snap = json.loads(payload)
+            for message in snap["messages"]:
+                self._keep(message["seq"])
+            self.stream.reset(snap["last_seq"])  # chat.js: lastSeq = last_seq
+        elif kind == "chat.joined":
+            self._joined()
+        elif kind == "error":
+            self.run.errors[json.loads(payload).get("code")] += 1
+
+    def _keep(self, seq: int) -> None:
+        if seq in self.received:
+            self.duplicates += 1
+        self.received.add(seq)
+
+    def _message(self, seq: int) -> None:
+        accepted, resync = self.stream.seen(seq)
+        if accepted:
+            self._keep(seq)
+        elif seq in self.received:
+            self.duplicates += 1  # sent again; client.js drops it
+        if resync:  # client.js resync: a fresh socket at once, after = last
+            self.resyncs += 1
+            self.resyncing = True
+            self.socket.transport.send_close(WSCloseCode.OK, b"resync")
+            self.socket.transport.disconnect()
+
+    def _joined(self) -> None:
+        now = time.monotonic()
+        if not self.joined.done():
+            self.joined.set_result(now)
+        if self.closed_at is not None and self.back_at is None:
+            self.back_at = now
+
+    async def loop(self) -> None:
+        """Open, run until closed, wait what client.js would wait; repeat."""
+        gate = self.run.gate
+        while not self.run.stopping:
+            code, reason = await self._session(gate)
+            gate = contextlib.nullcontext()  # only the first page load is gated
+            if self.run.stopping:
+                return
+            self.backoff.closed()
+            if reason == "resync":
+                continue
+            delay = self.backoff.delay(code, reason)
+            if delay is None:
+                self.refused = code
+                self.run.failures[f"refused {code}"] += 1
+                return
+            await asyncio.sleep(delay)
+
+    async def _session(self, gate) -> tuple[int, str]:
+        async with gate:  # set-up: hold the gate until the first answer
+            socket = await self._connect()
+            if socket is None:
+                return ABNORMAL, ""
+            self.socket = socket
+            self.backoff.opened()
+            hello = {"type": "chat.join", "after": self.stream.last}
+            socket.transport.send(WSMsgType.TEXT, json.dumps(hello).encode())
+            pending, self.queue = self.queue, []
+            for data in pending:
+                socket.transport.send(WSMsgType.TEXT, data)
+            if not self.joined.done():
+                answered = [self.joined, socket.done]
+                await asyncio.wait(answered, timeout=30, return_when="FIRST_COMPLETED")
+        await socket.done
+        self.socket = None
+        reason = "resync" if self.resyncing else socket.close_reason
+        self.resyncing = False
+        self.run.note_close(self, socket.close_code, socket.close_reason)
+        return socket.close_code, reason
+
+    async def _connect(self) -> Socket | None:
+        """One attempt: the other process first, then the next on a refusal
+        or a drop before the upgrade's answer (nginx's next upstream)."""
+        for step in (1, 2):
+            index = (self.server + step) % len(self.run.servers)
+            try:
+                socket = await asyncio.wait_for(
+                    self._open(self.run.servers[index]), CONNECT_TIMEOUT
+                )
+            except (ConnectionRefusedError, ConnectionResetError, EOFError) as exc:
+                self.run.failures[f"{type(exc).__name__} @{index}, next"] += 1
+                continue
+            except TimeoutError:
+                self.run.failures[f"connect timeout @{index}"] += 1
+                return None
+            except WSHandshakeError as exc:
+                status = getattr(exc.response, "status", None)
+                kind = f"HTTP {int(status)}" if status else "drop"
+                self.run.failures[f"{kind} @{index}"] += 1
+                return None
+            if socket is None or socket.transport is None:
+                self.run.failures[f"drop in handshake @{index}, next"] += 1
+                continue
+            self.server = index
+            return socket
+        return None
+
+    async def _open(self, server) -> Socket | None:
+        headers = {
+            "Origin": server.origin,
+            "Cookie": self.run.cookie + self.session,
+            "Sec-WebSocket-Protocol": "superchat",  # chat.js' offer
+        }
+        url = server.url + self.run.path
+        _, socket = await ws_connect(lambda: Socket(self), url, extra_headers=headers)
+        return socket
