@@ -1,9 +1,8 @@
 /* The echo playground: the browser's WebSocket API, event by event. */
-(function () {
-  "use strict";
+import {$, connect, supported, wsUrl} from "./client.js";
 
-  const $ = (id) => document.getElementById(id);
-  if (!Duplex.supported) {
+(function () {
+  if (!supported) {
     $("no-websocket").hidden = false;
     $("echo-app").hidden = true;
     return;
@@ -83,7 +82,7 @@
   }
 
   function inspectHandshake(protocols) {
-    const probe = new WebSocket(Duplex.wsUrl("/ws/echo/handshake/"), protocols);
+    const probe = new WebSocket(wsUrl("/ws/echo/handshake/"), protocols);
     probe.onmessage = (event) => renderHandshake(JSON.parse(event.data));
   }
 
@@ -91,10 +90,10 @@
     return $("echo-protocols").value.split(",").map((p) => p.trim()).filter(Boolean);
   }
 
-  function connect() {
+  function openSocket() {
     if (socket) socket.destroy();
     const offered = protocols();
-    socket = Duplex.connect($("echo-url").value || "/ws/echo/", {
+    socket = connect($("echo-url").value || "/ws/echo/", {
       json: false, protocols: offered, binaryType: $("echo-binary-type").value,
     });
     socket.on("socket", (ws) => {
@@ -125,7 +124,7 @@
     renderValues();
   }
 
-  $("echo-connect").addEventListener("click", connect);
+  $("echo-connect").addEventListener("click", openSocket);
   $("echo-disconnect").addEventListener("click", () => { if (socket) socket.close(1000, "bye"); renderValues(); });
   $("echo-binary-type").addEventListener("change", (e) => {
     if (socket) socket.options.binaryType = e.target.value;
