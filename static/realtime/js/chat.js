@@ -104,8 +104,8 @@ function room(cfg) {
     showTyping();
   });
   socket.on("chat.muted", (f) => showError(gettext("You are muted in this room.") + " " + (f.reason || "")));
-  socket.on("error", (f) => { if (f && f.type === "error") showError(f.detail); });
-  socket.on("refused", (r) => {
+  socket.on("error", (f) => showError(f.detail));
+  socket.on("socket:refused", (r) => {
     const why = {
       4003: gettext("This room is private."),
       4004: gettext("This room does not exist."),

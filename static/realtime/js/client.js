@@ -5,7 +5,24 @@
  *   import {connect} from "./client.js";
  *   const socket = connect("/ws/chat/lobby/", {hello: () => ({...})});
  *   socket.on("chat.message", (frame) => ...);   // JSON frames by "type"
+ *   socket.on("socket:close", (close) => ...);   // the socket's own events
  *   socket.send({type: "chat.send", text: "hi"});
+ *   socket.off("chat.message", fn);
+ *
+ * Listeners hear either a frame type ("chat.message", "error": the server's
+ * {"type": "error"} frames) or one of the socket's own events, all named
+ * "socket:..." so no frame type can collide with them:
+ *   socket:connecting  a new WebSocket (the detail), one per attempt
+ *   socket:open        it opened (after the hello and the queue were sent)
+ *   socket:message     every message as received (a parsed frame, or the raw
+ *                      data when json is off or it is not JSON)
+ *   socket:error       the browser's error event (it says nothing more)
+ *   socket:close       {code, reason, wasClean, willRetry}
+ *   socket:retry       {attempt, delay, code}: the next attempt is scheduled
+ *   socket:refused     {code, reason}: a 4000-4999 close, no more attempts
+ *   socket:stale       {idle}: no frame for two heartbeats, reconnecting
+ *   socket:resync      {stream, after, got}: a hole in a stream, reconnecting
+ *   socket:state       one of STATES
  *
  * What it does for a page:
  * - builds the URL from location (wss: under https:);
@@ -57,6 +74,7 @@ export function closeRule(code) {
   if (code >= 4000 && code <= 4999) return "refused";
   return CLOSE_RULES[code] || "backoff";
 }
+const LIFECYCLE = "socket:";  // the prefix of the socket's own events
 export const STATES = ["connecting", "live", "reconnecting", "offline"];
 const RESYNC_EVERY = 5000;  // ms between two resyncs of one socket
 export const sockets = new Set();
@@ -98,8 +116,16 @@ class DuplexSocket {
     return this;
   }
 
+  /* Stop calling fn for name (once, if it was added twice). */
+  off(name, fn) {
+    const list = this.listeners[name] || [];
+    const at = list.indexOf(fn);
+    if (at >= 0) list.splice(at, 1);
+    return this;
+  }
+
   emit(name, detail) {
-    for (const fn of this.listeners[name] || []) {
+    for (const fn of [...(this.listeners[name] || [])]) {
       try { fn(detail, this); } catch (err) { console.error(err); }
     }
   }
@@ -139,7 +165,7 @@ class DuplexSocket {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
     if (Date.now() - this._resyncAt < RESYNC_EVERY) return;
     this._resyncAt = Date.now();
-    this.emit("resync", {stream: stream, after: last, got: seq});
+    this.emit("socket:resync", {stream: stream, after: last, got: seq});
     const old = this.ws;
     this.ws = null;
     clearTimeout(this._stable);
@@ -181,20 +207,20 @@ class DuplexSocket {
     try {
       ws = new WebSocket(this.url, this.options.protocols);
     } catch (err) {
-      this.emit("error", err);
+      this.emit("socket:error", err);
       this._scheduleReconnect();
       return;
     }
     ws.binaryType = this.options.binaryType;
     this.ws = ws;
-    this.emit("socket", ws);
+    this.emit("socket:connecting", ws);
     clearTimeout(this._connecting);
     this._connecting = setTimeout(() => {
       if (ws !== this.ws || ws.readyState !== WebSocket.CONNECTING) return;
       // A handshake nobody answers: drop it and try again, with backoff.
       this.ws = null;
       ws.close();
-      this.emit("close", {code: 1006, reason: "connect timeout", wasClean: false,
+      this.emit("socket:close", {code: 1006, reason: "connect timeout", wasClean: false,
         willRetry: true});
       this._scheduleReconnect({code: 1006, reason: "connect timeout"});
     }, this.options.connectTimeout);
@@ -210,25 +236,26 @@ class DuplexSocket {
       const pending = this.queue.splice(0);
       for (const data of pending) ws.send(data);
       this._startHeartbeat();
-      this.emit("open", event);
+      this.emit("socket:open", event);
     };
     ws.onmessage = (event) => {
       if (ws !== this.ws) return;
       this._lastFrameAt = Date.now();
       if (!this.options.json || typeof event.data !== "string") {
-        this.emit("message", event.data);
+        this.emit("socket:message", event.data);
         return;
       }
       let frame;
       try { frame = JSON.parse(event.data); } catch (err) {
-        this.emit("message", event.data);
+        this.emit("socket:message", event.data);
         return;
       }
       if (frame && frame.type === "pong") return;
-      this.emit("message", frame);
-      if (frame && typeof frame.type === "string") this.emit(frame.type, frame);
+      this.emit("socket:message", frame);
+      const type = frame && frame.type;
+      if (typeof type === "string" && !type.startsWith(LIFECYCLE)) this.emit(type, frame);
     };
-    ws.onerror = (event) => { if (ws === this.ws) this.emit("error", event); };
+    ws.onerror = (event) => { if (ws === this.ws) this.emit("socket:error", event); };
     ws.onclose = (event) => {
       if (ws !== this.ws) return;
       clearTimeout(this._connecting);
@@ -236,11 +263,11 @@ class DuplexSocket {
       this._stopHeartbeat();
       const refused = closeRule(event.code) === "refused";
       const retry = this.options.reconnect && !this.closedByUser && !refused;
-      this.emit("close", {code: event.code, reason: event.reason, wasClean: event.wasClean,
+      this.emit("socket:close", {code: event.code, reason: event.reason, wasClean: event.wasClean,
         willRetry: retry});
       if (refused) {
         this.refusal = {code: event.code, reason: event.reason};
-        this.emit("refused", this.refusal);
+        this.emit("socket:refused", this.refusal);
       }
       if (retry) this._scheduleReconnect(event);
       else this._setState("offline");
@@ -251,7 +278,7 @@ class DuplexSocket {
     this._setState("reconnecting");
     const delay = this._delay(closed || {});
     this.attempt += 1;
-    this.emit("retry", {attempt: this.attempt, delay: delay,
+    this.emit("socket:retry", {attempt: this.attempt, delay: delay,
       code: closed ? closed.code : undefined});
     this._timer = setTimeout(() => this._open(), delay);
   }
@@ -279,13 +306,13 @@ class DuplexSocket {
       if (idle > every * 2) {
         // No frame, not even a pong: the connection is dead without a close.
         // Drop it (its own close event may take long to come) and start over.
-        this.emit("stale", {idle: idle});
+        this.emit("socket:stale", {idle: idle});
         const dead = this.ws;
         this.ws = null;
         clearTimeout(this._stable);
         dead.close();
         this._stopHeartbeat();
-        this.emit("close", {code: 1006, reason: "stale", wasClean: false, willRetry: true});
+        this.emit("socket:close", {code: 1006, reason: "stale", wasClean: false, willRetry: true});
         this._scheduleReconnect();
       } else if (idle > every) {
         this.ws.send(JSON.stringify({type: "ping"}));
@@ -301,7 +328,7 @@ class DuplexSocket {
   _setState(state) {
     if (this.state === state) return;
     this.state = state;
-    this.emit("state", state);
+    this.emit("socket:state", state);
     renderBadge();
   }
 }

@@ -96,22 +96,22 @@ import {$, connect, supported, wsUrl} from "./client.js";
     socket = connect($("echo-url").value || "/ws/echo/", {
       json: false, protocols: offered, binaryType: $("echo-binary-type").value,
     });
-    socket.on("socket", (ws) => {
+    socket.on("socket:connecting", (ws) => {
       entry("connecting", ws.url + (offered.length ? " [" + offered.join(", ") + "]" : ""));
       renderValues();
     });
-    socket.on("open", () => {
+    socket.on("socket:open", () => {
       entry("open", gettext("protocol") + "=" + JSON.stringify(socket.ws.protocol));
       inspectHandshake(offered);
       renderValues();
     });
-    socket.on("message", async (data) => entry("message", await describe(data)));
-    socket.on("error", () => entry("error", gettext("the browser reports an error (details are hidden by design)")));
-    socket.on("close", (e) => {
+    socket.on("socket:message", async (data) => entry("message", await describe(data)));
+    socket.on("socket:error", () => entry("error", gettext("the browser reports an error (details are hidden by design)")));
+    socket.on("socket:close", (e) => {
       entry("close", "code=" + e.code + " reason=" + JSON.stringify(e.reason) + " wasClean=" + e.wasClean);
       renderValues();
     });
-    socket.on("retry", (r) => entry("retry", gettext("reconnecting in") + " " + Math.round(r.delay) + " ms"));
+    socket.on("socket:retry", (r) => entry("retry", gettext("reconnecting in") + " " + Math.round(r.delay) + " ms"));
     clearInterval(ticker);
     ticker = setInterval(renderValues, 100);
     renderValues();

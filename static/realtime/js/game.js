@@ -105,7 +105,7 @@ function lobby() {
   socket.on("lobby.players", (frame) => players(frame.players));
   socket.on("lobby.created", (frame) => { location.href = "/game/" + frame.id + "/"; });
   socket.on("error", (frame) => {
-    if (!frame || !frame.detail) return;
+    if (!frame.detail) return;
     $("lobby-error").textContent = frame.detail;
     $("lobby-error").hidden = false;
   });
@@ -275,12 +275,12 @@ function board() {
     $("chat-log").scrollTop = $("chat-log").scrollHeight;
   });
   socket.on("error", (frame) => {
-    if (!frame || !frame.detail) return;
+    if (!frame.detail) return;
     $("game-error").textContent = frame.detail;
     $("game-error").hidden = false;
     setTimeout(() => { $("game-error").hidden = true; }, 4000);
   });
-  socket.on("refused", (refusal) => {
+  socket.on("socket:refused", (refusal) => {
     $("game-status").textContent = refusal.reason || gettext("The server closed the game.");
     cells.forEach((cell) => { cell.disabled = true; });
   });

@@ -307,8 +307,8 @@ export function start(options) {
 
   if (wsBoard && supported) {
     const socket = app.socket = connect("/ws/quotes/", {heartbeat: 25000});
-    socket.on("socket", (ws) => hooks.socket && hooks.socket(ws, socket));
-    socket.on("open", () => {
+    socket.on("socket:connecting", (ws) => hooks.socket && hooks.socket(ws, socket));
+    socket.on("socket:open", () => {
       // A new connection has no subscriptions: (re)subscribe the board.
       if (watched.length) socket.send({type: "quotes.subscribe", symbols: watched});
     });
@@ -325,9 +325,7 @@ export function start(options) {
       const fresh = wsBoard.apply(frame);
       if (hooks.update) hooks.update("ws", frame, at, fresh, false);
     });
-    socket.on("error", (frame) => {
-      if (frame && frame.type === "error") picker.showError(frame.detail);
-    });
+    socket.on("error", (frame) => picker.showError(frame.detail));
   }
 
   if (pollBoard) app.poller = poller(pollBoard, () => watched, hooks);
