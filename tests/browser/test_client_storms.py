@@ -58,7 +58,7 @@ def page(daphne, new_page):
 RETRIES = """async ([url, count, options]) => {
   const retries = [];
   const s = Duplex.connect(url, Object.assign({badge: false}, options));
-  s.on("retry", (r) => retries.push(r));
+  s.on("socket:retry", (r) => retries.push(r));
   await new Promise((ok) => { const t = setInterval(() => {
     if (retries.length >= count) { clearInterval(t); ok(); } }, 10); });
   s.destroy();

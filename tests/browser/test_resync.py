@@ -14,7 +14,7 @@ LOSE_ON_FIRST_SOCKET = """(marker) => {
   const deliver = ws.onmessage;
   ws.onmessage = (event) => { if (!event.data.includes(marker)) deliver(event); };
   window.resyncs = 0;
-  window.chatSocket.on("resync", () => { window.resyncs += 1; });
+  window.chatSocket.on("socket:resync", () => { window.resyncs += 1; });
 }"""
 
 

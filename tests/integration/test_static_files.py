@@ -74,7 +74,22 @@ def test_a_changed_file_gets_a_new_url(settings, tmp_path):
 
 
 def static_references(html: str) -> list[str]:
-    return re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+    return re.findall(r'(?:src|href|from)\s*=?\s*"(/static/[^"]+)"', html)
+
+
+def import_map(html: str) -> dict[str, str]:
+    found = re.search(r'<script type="importmap">(.*?)</script>', html, re.S)
+    return json.loads(found.group(1))["imports"] if found else {}
+
+
+def module_imports() -> set[str]:
+    """Every static file a module imports ("./client.js"), as a /static/ URL."""
+    js = ROOT / "static" / "realtime" / "js"
+    return {
+        "/static/realtime/js/" + name.removeprefix("./")
+        for path in js.glob("*.js")
+        for name in re.findall(r'^import .* from "(\./[^"]+)";', path.read_text(), re.M)
+    }
 
 
 def test_production_pages_reference_hashed_files_that_exist(
@@ -97,7 +112,11 @@ def test_production_pages_reference_hashed_files_that_exist(
                 html = response.read().decode()
             references = static_references(html)
             assert references, page
-            for url in references:
+            # Modules import each other by plain name: the page's import map
+            # sends each of those imports to the hashed file.
+            imports = import_map(html)
+            assert module_imports() <= imports.keys(), page
+            for url in references + list(imports.values()):
                 assert HASHED.search(url), (page, url)
                 assert (root / Path(url).relative_to("/static")).is_file(), url
     finally:

@@ -1,9 +1,28 @@
 /*
  * Duplex's one WebSocket wrapper: every page opens its sockets through it.
+ * An ES module: page scripts import what they use.
  *
- *   const socket = Duplex.connect("/ws/chat/lobby/", {hello: () => ({...})});
+ *   import {connect} from "./client.js";
+ *   const socket = connect("/ws/chat/lobby/", {hello: () => ({...})});
  *   socket.on("chat.message", (frame) => ...);   // JSON frames by "type"
+ *   socket.on("socket:close", (close) => ...);   // the socket's own events
  *   socket.send({type: "chat.send", text: "hi"});
+ *   socket.off("chat.message", fn);
+ *
+ * Listeners hear either a frame type ("chat.message", "error": the server's
+ * {"type": "error"} frames) or one of the socket's own events, all named
+ * "socket:..." so no frame type can collide with them:
+ *   socket:connecting  a new WebSocket (the detail), one per attempt
+ *   socket:open        it opened (after the hello and the queue were sent)
+ *   socket:message     every message as received (a parsed frame, or the raw
+ *                      data when json is off or it is not JSON)
+ *   socket:error       the browser's error event (it says nothing more)
+ *   socket:close       {code, reason, wasClean, willRetry}
+ *   socket:retry       {attempt, delay, code}: the next attempt is scheduled
+ *   socket:refused     {code, reason}: a 4000-4999 close, no more attempts
+ *   socket:stale       {idle}: no frame for two heartbeats, reconnecting
+ *   socket:resync      {stream, after, got}: a hole in a stream, reconnecting
+ *   socket:state       one of STATES
  *
  * What it does for a page:
  * - builds the URL from location (wss: under https:);
@@ -24,314 +43,344 @@
  *   makes it resync (a fresh socket whose hello asks for the missing ones);
  * - drives the header's connection badge (connecting / live / reconnecting /
  *   offline) from all of the page's sockets.
+ *
+ * Besides the socket it exports the small DOM helpers every page uses ($, el,
+ * readJson). window.Duplex keeps the same API for code that is not a module
+ * (and for the browser tests' page.evaluate).
  */
-(function () {
-  "use strict";
+const DEFAULTS = {
+  protocols: [],        // subprotocols to offer, in order of preference
+  json: true,           // frames are JSON objects with a "type"
+  reconnect: true,      // reconnect after an unplanned close
+  minDelay: 250,        // ms: first reconnect waits up to this (full jitter)
+  maxDelay: 5000,       // ms: cap of the backoff
+  maxQueue: 100,        // frames kept while not open
+  heartbeat: 0,         // ms without a frame before a ping (0: off)
+  hello: null,          // () => frame or null, sent first on every open
+  binaryType: "blob",   // WebSocket.binaryType for every new socket
+  badge: true,          // count this socket in the header badge
+  stableAfter: 10000,   // ms open before the backoff starts again from minDelay
+  connectTimeout: 10000,  // ms in CONNECTING before giving up on that attempt
+  restartSpread: 5000,  // ms over which reconnects after 1012 are spread
+  retryAfter: 5000,     // ms: a 1013 without a hint waits at least this
+  policyDelay: 10000,   // ms: the least wait after 1008 (policy violation)
+};
+/* What each close code means for the next attempt. "refused": never retry;
+ * "hint": at least the server's "; retry=S", spread over as long again;
+ * "spread": a restart, spread over restartSpread; "policy": policyDelay. */
+export const CLOSE_RULES = {1008: "policy", 1012: "spread", 1013: "hint"};
+const RETRY_HINT = /;\s*retry=(\d+(?:\.\d+)?)\s*$/;
+export function closeRule(code) {
+  if (code >= 4000 && code <= 4999) return "refused";
+  return CLOSE_RULES[code] || "backoff";
+}
+const LIFECYCLE = "socket:";  // the prefix of the socket's own events
+export const STATES = ["connecting", "live", "reconnecting", "offline"];
+const RESYNC_EVERY = 5000;  // ms between two resyncs of one socket
+export const sockets = new Set();
 
-  const DEFAULTS = {
-    protocols: [],        // subprotocols to offer, in order of preference
-    json: true,           // frames are JSON objects with a "type"
-    reconnect: true,      // reconnect after an unplanned close
-    minDelay: 250,        // ms: first reconnect waits up to this (full jitter)
-    maxDelay: 5000,       // ms: cap of the backoff
-    maxQueue: 100,        // frames kept while not open
-    heartbeat: 0,         // ms without a frame before a ping (0: off)
-    hello: null,          // () => frame or null, sent first on every open
-    binaryType: "blob",   // WebSocket.binaryType for every new socket
-    badge: true,          // count this socket in the header badge
-    stableAfter: 10000,   // ms open before the backoff starts again from minDelay
-    connectTimeout: 10000,  // ms in CONNECTING before giving up on that attempt
-    restartSpread: 5000,  // ms over which reconnects after 1012 are spread
-    retryAfter: 5000,     // ms: a 1013 without a hint waits at least this
-    policyDelay: 10000,   // ms: the least wait after 1008 (policy violation)
-  };
-  /* What each close code means for the next attempt. "refused": never retry;
-   * "hint": at least the server's "; retry=S", spread over as long again;
-   * "spread": a restart, spread over restartSpread; "policy": policyDelay. */
-  const CLOSE_RULES = {1008: "policy", 1012: "spread", 1013: "hint"};
-  const RETRY_HINT = /;\s*retry=(\d+(?:\.\d+)?)\s*$/;
-  function closeRule(code) {
-    if (code >= 4000 && code <= 4999) return "refused";
-    return CLOSE_RULES[code] || "backoff";
+export function wsUrl(path) {
+  if (/^wss?:\/\//.test(path)) return path;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return scheme + "//" + location.host + path;
+}
+
+class DuplexSocket {
+  constructor(path, options) {
+    this.url = wsUrl(path);
+    this.options = Object.assign({}, DEFAULTS, options || {});
+    this.ws = null;
+    this.state = "connecting";
+    this.queue = [];
+    this.lastSeq = {};
+    this.attempt = 0;
+    this.listeners = {};
+    this.closedByUser = false;
+    this.refusal = null;
+    this._timer = null;
+    this._stable = null;
+    this._connecting = null;
+    this._beat = null;
+    this._lastFrameAt = 0;
+    this._resyncAt = 0;
+    this._onOnline = () => { if (this.state === "reconnecting") this._open(); };
+    window.addEventListener("online", this._onOnline);
+    sockets.add(this);
+    // Open on the next microtask, so listeners added right after connect()
+    // see the first socket's events too.
+    queueMicrotask(() => { if (!this.closedByUser) this._open(); });
   }
-  const STATES = ["connecting", "live", "reconnecting", "offline"];
-  const RESYNC_EVERY = 5000;  // ms between two resyncs of one socket
-  const sockets = new Set();
 
-  function wsUrl(path) {
-    if (/^wss?:\/\//.test(path)) return path;
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return scheme + "//" + location.host + path;
+  on(name, fn) {
+    (this.listeners[name] = this.listeners[name] || []).push(fn);
+    return this;
   }
 
-  class DuplexSocket {
-    constructor(path, options) {
-      this.url = wsUrl(path);
-      this.options = Object.assign({}, DEFAULTS, options || {});
-      this.ws = null;
-      this.state = "connecting";
-      this.queue = [];
-      this.lastSeq = {};
-      this.attempt = 0;
-      this.listeners = {};
-      this.closedByUser = false;
-      this.refusal = null;
-      this._timer = null;
-      this._stable = null;
-      this._connecting = null;
-      this._beat = null;
-      this._lastFrameAt = 0;
-      this._resyncAt = 0;
-      this._onOnline = () => { if (this.state === "reconnecting") this._open(); };
-      window.addEventListener("online", this._onOnline);
-      sockets.add(this);
-      // Open on the next microtask, so listeners added right after connect()
-      // see the first socket's events too.
-      queueMicrotask(() => { if (!this.closedByUser) this._open(); });
-    }
+  /* Stop calling fn for name (once, if it was added twice). */
+  off(name, fn) {
+    const list = this.listeners[name] || [];
+    const at = list.indexOf(fn);
+    if (at >= 0) list.splice(at, 1);
+    return this;
+  }
 
-    on(name, fn) {
-      (this.listeners[name] = this.listeners[name] || []).push(fn);
-      return this;
+  emit(name, detail) {
+    for (const fn of [...(this.listeners[name] || [])]) {
+      try { fn(detail, this); } catch (err) { console.error(err); }
     }
+  }
 
-    emit(name, detail) {
-      for (const fn of this.listeners[name] || []) {
-        try { fn(detail, this); } catch (err) { console.error(err); }
-      }
-    }
-
-    /* Send a frame now, or queue it until the socket opens. */
-    send(frame) {
-      const data = this.options.json && typeof frame === "object" &&
-        !(frame instanceof ArrayBuffer) && !(frame instanceof Blob) ? JSON.stringify(frame) : frame;
-      if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-        this.ws.send(data);
-        return true;
-      }
-      if (this.closedByUser || this.refusal) return false;
-      this.queue.push(data);
-      if (this.queue.length > this.options.maxQueue) this.queue.shift();
-      return false;
-    }
-
-    /* Record that frame `seq` of `stream` was seen; false for a duplicate.
-     * Also false for a frame after a hole (a frame before it never came):
-     * the socket then resyncs, and the stream resumes after the last seq seen. */
-    seen(stream, seq) {
-      const last = this.lastSeq[stream] || 0;
-      if (seq <= last) return false;
-      if (last && seq > last + 1) {
-        this.resync(stream, last, seq);
-        return false;
-      }
-      this.lastSeq[stream] = seq;
+  /* Send a frame now, or queue it until the socket opens. */
+  send(frame) {
+    const data = this.options.json && typeof frame === "object" &&
+      !(frame instanceof ArrayBuffer) && !(frame instanceof Blob) ? JSON.stringify(frame) : frame;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(data);
       return true;
     }
+    if (this.closedByUser || this.refusal) return false;
+    this.queue.push(data);
+    if (this.queue.length > this.options.maxQueue) this.queue.shift();
+    return false;
+  }
 
-    /* Open a fresh socket at once: its hello asks for everything after
-     * lastSeq, which the server replays from its database. At most once per
-     * RESYNC_EVERY, so a stream that keeps its hole cannot loop. */
-    resync(stream, last, seq) {
-      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
-      if (Date.now() - this._resyncAt < RESYNC_EVERY) return;
-      this._resyncAt = Date.now();
-      this.emit("resync", {stream: stream, after: last, got: seq});
-      const old = this.ws;
-      this.ws = null;
-      clearTimeout(this._stable);
-      this._stopHeartbeat();
-      old.close(1000, "resync");
-      this._open();
+  /* Record that frame `seq` of `stream` was seen; false for a duplicate.
+   * Also false for a frame after a hole (a frame before it never came):
+   * the socket then resyncs, and the stream resumes after the last seq seen. */
+  seen(stream, seq) {
+    const last = this.lastSeq[stream] || 0;
+    if (seq <= last) return false;
+    if (last && seq > last + 1) {
+      this.resync(stream, last, seq);
+      return false;
     }
+    this.lastSeq[stream] = seq;
+    return true;
+  }
 
-    /* Close for good: no reconnect until connect() is called again. */
-    close(code, reason) {
-      this.closedByUser = true;
-      clearTimeout(this._timer);
+  /* Open a fresh socket at once: its hello asks for everything after
+   * lastSeq, which the server replays from its database. At most once per
+   * RESYNC_EVERY, so a stream that keeps its hole cannot loop. */
+  resync(stream, last, seq) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - this._resyncAt < RESYNC_EVERY) return;
+    this._resyncAt = Date.now();
+    this.emit("socket:resync", {stream: stream, after: last, got: seq});
+    const old = this.ws;
+    this.ws = null;
+    clearTimeout(this._stable);
+    this._stopHeartbeat();
+    old.close(1000, "resync");
+    this._open();
+  }
+
+  /* Close for good: no reconnect until connect() is called again. */
+  close(code, reason) {
+    this.closedByUser = true;
+    clearTimeout(this._timer);
+    clearTimeout(this._connecting);
+    clearTimeout(this._stable);
+    this._stopHeartbeat();
+    if (this.ws && this.ws.readyState < WebSocket.CLOSING) this.ws.close(code || 1000, reason);
+    this._setState("offline");
+  }
+
+  /* Open again after close() or a refusal. */
+  connect() {
+    this.closedByUser = false;
+    this.refusal = null;
+    this.attempt = 0;
+    if (!this.ws || this.ws.readyState >= WebSocket.CLOSING) this._open();
+  }
+
+  destroy() {
+    this.close();
+    window.removeEventListener("online", this._onOnline);
+    sockets.delete(this);
+    renderBadge();
+  }
+
+  _open() {
+    clearTimeout(this._timer);
+    this._setState(this.attempt === 0 ? "connecting" : "reconnecting");
+    let ws;
+    try {
+      ws = new WebSocket(this.url, this.options.protocols);
+    } catch (err) {
+      this.emit("socket:error", err);
+      this._scheduleReconnect();
+      return;
+    }
+    ws.binaryType = this.options.binaryType;
+    this.ws = ws;
+    this.emit("socket:connecting", ws);
+    clearTimeout(this._connecting);
+    this._connecting = setTimeout(() => {
+      if (ws !== this.ws || ws.readyState !== WebSocket.CONNECTING) return;
+      // A handshake nobody answers: drop it and try again, with backoff.
+      this.ws = null;
+      ws.close();
+      this.emit("socket:close", {code: 1006, reason: "connect timeout", wasClean: false,
+        willRetry: true});
+      this._scheduleReconnect({code: 1006, reason: "connect timeout"});
+    }, this.options.connectTimeout);
+    ws.onopen = (event) => {
+      if (ws !== this.ws) return;
       clearTimeout(this._connecting);
       clearTimeout(this._stable);
-      this._stopHeartbeat();
-      if (this.ws && this.ws.readyState < WebSocket.CLOSING) this.ws.close(code || 1000, reason);
-      this._setState("offline");
-    }
-
-    /* Open again after close() or a refusal. */
-    connect() {
-      this.closedByUser = false;
-      this.refusal = null;
-      this.attempt = 0;
-      if (!this.ws || this.ws.readyState >= WebSocket.CLOSING) this._open();
-    }
-
-    destroy() {
-      this.close();
-      window.removeEventListener("online", this._onOnline);
-      sockets.delete(this);
-      renderBadge();
-    }
-
-    _open() {
-      clearTimeout(this._timer);
-      this._setState(this.attempt === 0 ? "connecting" : "reconnecting");
-      let ws;
-      try {
-        ws = new WebSocket(this.url, this.options.protocols);
-      } catch (err) {
-        this.emit("error", err);
-        this._scheduleReconnect();
+      this._stable = setTimeout(() => { this.attempt = 0; }, this.options.stableAfter);
+      this._lastFrameAt = Date.now();
+      this._setState("live");
+      const hello = this.options.hello && this.options.hello(this);
+      if (hello) ws.send(this.options.json ? JSON.stringify(hello) : hello);
+      const pending = this.queue.splice(0);
+      for (const data of pending) ws.send(data);
+      this._startHeartbeat();
+      this.emit("socket:open", event);
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this.ws) return;
+      this._lastFrameAt = Date.now();
+      if (!this.options.json || typeof event.data !== "string") {
+        this.emit("socket:message", event.data);
         return;
       }
-      ws.binaryType = this.options.binaryType;
-      this.ws = ws;
-      this.emit("socket", ws);
-      clearTimeout(this._connecting);
-      this._connecting = setTimeout(() => {
-        if (ws !== this.ws || ws.readyState !== WebSocket.CONNECTING) return;
-        // A handshake nobody answers: drop it and try again, with backoff.
-        this.ws = null;
-        ws.close();
-        this.emit("close", {code: 1006, reason: "connect timeout", wasClean: false,
-          willRetry: true});
-        this._scheduleReconnect({code: 1006, reason: "connect timeout"});
-      }, this.options.connectTimeout);
-      ws.onopen = (event) => {
-        if (ws !== this.ws) return;
-        clearTimeout(this._connecting);
-        clearTimeout(this._stable);
-        this._stable = setTimeout(() => { this.attempt = 0; }, this.options.stableAfter);
-        this._lastFrameAt = Date.now();
-        this._setState("live");
-        const hello = this.options.hello && this.options.hello(this);
-        if (hello) ws.send(this.options.json ? JSON.stringify(hello) : hello);
-        const pending = this.queue.splice(0);
-        for (const data of pending) ws.send(data);
-        this._startHeartbeat();
-        this.emit("open", event);
-      };
-      ws.onmessage = (event) => {
-        if (ws !== this.ws) return;
-        this._lastFrameAt = Date.now();
-        if (!this.options.json || typeof event.data !== "string") {
-          this.emit("message", event.data);
-          return;
-        }
-        let frame;
-        try { frame = JSON.parse(event.data); } catch (err) {
-          this.emit("message", event.data);
-          return;
-        }
-        if (frame && frame.type === "pong") return;
-        this.emit("message", frame);
-        if (frame && typeof frame.type === "string") this.emit(frame.type, frame);
-      };
-      ws.onerror = (event) => { if (ws === this.ws) this.emit("error", event); };
-      ws.onclose = (event) => {
-        if (ws !== this.ws) return;
-        clearTimeout(this._connecting);
-        clearTimeout(this._stable);
-        this._stopHeartbeat();
-        const refused = closeRule(event.code) === "refused";
-        const retry = this.options.reconnect && !this.closedByUser && !refused;
-        this.emit("close", {code: event.code, reason: event.reason, wasClean: event.wasClean,
-          willRetry: retry});
-        if (refused) {
-          this.refusal = {code: event.code, reason: event.reason};
-          this.emit("refused", this.refusal);
-        }
-        if (retry) this._scheduleReconnect(event);
-        else this._setState("offline");
-      };
-    }
-
-    _scheduleReconnect(closed) {
-      this._setState("reconnecting");
-      const delay = this._delay(closed || {});
-      this.attempt += 1;
-      this.emit("retry", {attempt: this.attempt, delay: delay,
-        code: closed ? closed.code : undefined});
-      this._timer = setTimeout(() => this._open(), delay);
-    }
-
-    /* Full-jitter backoff, raised to what the close code asks for. */
-    _delay(closed) {
-      const o = this.options;
-      const backoff = Math.random() * Math.min(o.maxDelay, o.minDelay * 2 ** this.attempt);
-      const rule = closeRule(closed.code);
-      if (rule === "hint") {
-        const hint = RETRY_HINT.exec(closed.reason || "");
-        const least = hint ? Number(hint[1]) * 1000 : o.retryAfter;
-        return Math.max(backoff, least * (1 + Math.random()));
+      let frame;
+      try { frame = JSON.parse(event.data); } catch (err) {
+        this.emit("socket:message", event.data);
+        return;
       }
-      if (rule === "spread") return Math.max(backoff, Math.random() * o.restartSpread);
-      if (rule === "policy") return Math.max(backoff, o.policyDelay * (1 + Math.random()));
-      return backoff;
-    }
-
-    _startHeartbeat() {
-      const every = this.options.heartbeat;
-      if (!every) return;
-      this._beat = setInterval(() => {
-        const idle = Date.now() - this._lastFrameAt;
-        if (idle > every * 2) {
-          // No frame, not even a pong: the connection is dead without a close.
-          // Drop it (its own close event may take long to come) and start over.
-          this.emit("stale", {idle: idle});
-          const dead = this.ws;
-          this.ws = null;
-          clearTimeout(this._stable);
-          dead.close();
-          this._stopHeartbeat();
-          this.emit("close", {code: 1006, reason: "stale", wasClean: false, willRetry: true});
-          this._scheduleReconnect();
-        } else if (idle > every) {
-          this.ws.send(JSON.stringify({type: "ping"}));
-        }
-      }, Math.max(250, every / 2));
-    }
-
-    _stopHeartbeat() {
-      clearInterval(this._beat);
-      this._beat = null;
-    }
-
-    _setState(state) {
-      if (this.state === state) return;
-      this.state = state;
-      this.emit("state", state);
-      renderBadge();
-    }
+      if (frame && frame.type === "pong") return;
+      this.emit("socket:message", frame);
+      const type = frame && frame.type;
+      if (typeof type === "string" && !type.startsWith(LIFECYCLE)) this.emit(type, frame);
+    };
+    ws.onerror = (event) => { if (ws === this.ws) this.emit("socket:error", event); };
+    ws.onclose = (event) => {
+      if (ws !== this.ws) return;
+      clearTimeout(this._connecting);
+      clearTimeout(this._stable);
+      this._stopHeartbeat();
+      const refused = closeRule(event.code) === "refused";
+      const retry = this.options.reconnect && !this.closedByUser && !refused;
+      this.emit("socket:close", {code: event.code, reason: event.reason, wasClean: event.wasClean,
+        willRetry: retry});
+      if (refused) {
+        this.refusal = {code: event.code, reason: event.reason};
+        this.emit("socket:refused", this.refusal);
+      }
+      if (retry) this._scheduleReconnect(event);
+      else this._setState("offline");
+    };
   }
 
-  const LABELS = {
-    connecting: () => gettext("connecting"),
-    live: () => gettext("live"),
-    reconnecting: () => gettext("reconnecting"),
-    offline: () => gettext("offline"),
-  };
-
-  /* The header badge shows the worst state of the page's sockets. */
-  function renderBadge() {
-    const badge = document.getElementById("connection-badge");
-    if (!badge) return;
-    let worst = "offline";
-    const counted = [...sockets].filter((s) => s.options.badge);
-    if (counted.length) {
-      const order = ["live", "connecting", "reconnecting", "offline"];
-      worst = counted.map((s) => s.state).reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a), "live");
-    }
-    badge.dataset.state = worst;
-    badge.className = "badge badge-" + worst;
-    badge.textContent = LABELS[worst]();
+  _scheduleReconnect(closed) {
+    this._setState("reconnecting");
+    const delay = this._delay(closed || {});
+    this.attempt += 1;
+    this.emit("socket:retry", {attempt: this.attempt, delay: delay,
+      code: closed ? closed.code : undefined});
+    this._timer = setTimeout(() => this._open(), delay);
   }
 
-  window.Duplex = {
-    connect: (path, options) => new DuplexSocket(path, options),
-    wsUrl: wsUrl,
-    sockets: sockets,
-    STATES: STATES,
-    supported: typeof window.WebSocket === "function",
-  };
-  if (typeof window.gettext !== "function") window.gettext = (s) => s;
-  document.addEventListener("DOMContentLoaded", renderBadge);
-})();
+  /* Full-jitter backoff, raised to what the close code asks for. */
+  _delay(closed) {
+    const o = this.options;
+    const backoff = Math.random() * Math.min(o.maxDelay, o.minDelay * 2 ** this.attempt);
+    const rule = closeRule(closed.code);
+    if (rule === "hint") {
+      const hint = RETRY_HINT.exec(closed.reason || "");
+      const least = hint ? Number(hint[1]) * 1000 : o.retryAfter;
+      return Math.max(backoff, least * (1 + Math.random()));
+    }
+    if (rule === "spread") return Math.max(backoff, Math.random() * o.restartSpread);
+    if (rule === "policy") return Math.max(backoff, o.policyDelay * (1 + Math.random()));
+    return backoff;
+  }
+
+  _startHeartbeat() {
+    const every = this.options.heartbeat;
+    if (!every) return;
+    this._beat = setInterval(() => {
+      const idle = Date.now() - this._lastFrameAt;
+      if (idle > every * 2) {
+        // No frame, not even a pong: the connection is dead without a close.
+        // Drop it (its own close event may take long to come) and start over.
+        this.emit("socket:stale", {idle: idle});
+        const dead = this.ws;
+        this.ws = null;
+        clearTimeout(this._stable);
+        dead.close();
+        this._stopHeartbeat();
+        this.emit("socket:close", {code: 1006, reason: "stale", wasClean: false, willRetry: true});
+        this._scheduleReconnect();
+      } else if (idle > every) {
+        this.ws.send(JSON.stringify({type: "ping"}));
+      }
+    }, Math.max(250, every / 2));
+  }
+
+  _stopHeartbeat() {
+    clearInterval(this._beat);
+    this._beat = null;
+  }
+
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit("socket:state", state);
+    renderBadge();
+  }
+}
+
+const LABELS = {
+  connecting: () => gettext("connecting"),
+  live: () => gettext("live"),
+  reconnecting: () => gettext("reconnecting"),
+  offline: () => gettext("offline"),
+};
+
+/* The header badge shows the worst state of the page's sockets. */
+function renderBadge() {
+  const badge = document.getElementById("connection-badge");
+  if (!badge) return;
+  let worst = "offline";
+  const counted = [...sockets].filter((s) => s.options.badge);
+  if (counted.length) {
+    const order = ["live", "connecting", "reconnecting", "offline"];
+    worst = counted.map((s) => s.state).reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a), "live");
+  }
+  badge.dataset.state = worst;
+  badge.className = "badge badge-" + worst;
+  badge.textContent = LABELS[worst]();
+}
+
+export const supported = typeof window.WebSocket === "function";
+
+/* Open a socket to `path` (see DEFAULTS for the options). */
+export function connect(path, options) {
+  return new DuplexSocket(path, options);
+}
+
+/* The element with this id, or null. */
+export const $ = (id) => document.getElementById(id);
+
+/* A new element; `text` (if given) is set as text, never parsed as HTML. */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/* The value of a json_script element, or null when the page has none. */
+export function readJson(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : null;
+}
+
+window.Duplex = Object.assign(window.Duplex || {}, {
+  connect, wsUrl, sockets, STATES, supported, CLOSE_RULES, closeRule,
+});
+if (typeof window.gettext !== "function") window.gettext = (s) => s;
+document.addEventListener("DOMContentLoaded", renderBadge);

@@ -1,9 +1,8 @@
 /* The echo playground: the browser's WebSocket API, event by event. */
-(function () {
-  "use strict";
+import {$, connect, supported, wsUrl} from "./client.js";
 
-  const $ = (id) => document.getElementById(id);
-  if (!Duplex.supported) {
+(function () {
+  if (!supported) {
     $("no-websocket").hidden = false;
     $("echo-app").hidden = true;
     return;
@@ -83,7 +82,7 @@
   }
 
   function inspectHandshake(protocols) {
-    const probe = new WebSocket(Duplex.wsUrl("/ws/echo/handshake/"), protocols);
+    const probe = new WebSocket(wsUrl("/ws/echo/handshake/"), protocols);
     probe.onmessage = (event) => renderHandshake(JSON.parse(event.data));
   }
 
@@ -91,28 +90,28 @@
     return $("echo-protocols").value.split(",").map((p) => p.trim()).filter(Boolean);
   }
 
-  function connect() {
+  function openSocket() {
     if (socket) socket.destroy();
     const offered = protocols();
-    socket = Duplex.connect($("echo-url").value || "/ws/echo/", {
+    socket = connect($("echo-url").value || "/ws/echo/", {
       json: false, protocols: offered, binaryType: $("echo-binary-type").value,
     });
-    socket.on("socket", (ws) => {
+    socket.on("socket:connecting", (ws) => {
       entry("connecting", ws.url + (offered.length ? " [" + offered.join(", ") + "]" : ""));
       renderValues();
     });
-    socket.on("open", () => {
+    socket.on("socket:open", () => {
       entry("open", gettext("protocol") + "=" + JSON.stringify(socket.ws.protocol));
       inspectHandshake(offered);
       renderValues();
     });
-    socket.on("message", async (data) => entry("message", await describe(data)));
-    socket.on("error", () => entry("error", gettext("the browser reports an error (details are hidden by design)")));
-    socket.on("close", (e) => {
+    socket.on("socket:message", async (data) => entry("message", await describe(data)));
+    socket.on("socket:error", () => entry("error", gettext("the browser reports an error (details are hidden by design)")));
+    socket.on("socket:close", (e) => {
       entry("close", "code=" + e.code + " reason=" + JSON.stringify(e.reason) + " wasClean=" + e.wasClean);
       renderValues();
     });
-    socket.on("retry", (r) => entry("retry", gettext("reconnecting in") + " " + Math.round(r.delay) + " ms"));
+    socket.on("socket:retry", (r) => entry("retry", gettext("reconnecting in") + " " + Math.round(r.delay) + " ms"));
     clearInterval(ticker);
     ticker = setInterval(renderValues, 100);
     renderValues();
@@ -125,7 +124,7 @@
     renderValues();
   }
 
-  $("echo-connect").addEventListener("click", connect);
+  $("echo-connect").addEventListener("click", openSocket);
   $("echo-disconnect").addEventListener("click", () => { if (socket) socket.close(1000, "bye"); renderValues(); });
   $("echo-binary-type").addEventListener("change", (e) => {
     if (socket) socket.options.binaryType = e.target.value;

@@ -5,10 +5,11 @@
  * and notifications.unread) plus the unread notifications this page got
  * after that seq, so frames may arrive in any order and none counts twice.
  */
+import {site} from "./site.js";
+
 (function () {
-  "use strict";
   const bell = document.getElementById("notif-bell");
-  if (!bell || !Duplex.supported) return;
+  if (!bell || !site) return;
   const button = document.getElementById("notif-button");
   const countEl = document.getElementById("notif-count");
   const dropdown = document.getElementById("notif-dropdown");
@@ -23,7 +24,7 @@
 
   // The stream rides on the page's site socket (site.js): its hello, sent on
   // every open, resumes after the last seq seen.
-  const socket = Duplex.site;
+  const socket = site;
   const hello = (s) => ({type: "notifications.hello", after: s.lastSeq.notifications || 0});
   socket.options.hello = hello;
   if (socket.state === "live") socket.send(hello(socket));

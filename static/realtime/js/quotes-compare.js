@@ -11,8 +11,9 @@
  * Delay is receive time minus the quote's production time `ts` (server clock):
  * meaningful when server and browser share a clock, as on one machine.
  */
+import {fmt, start} from "./quotes.js";
+
 (function () {
-  "use strict";
 
   const LATENCY_WINDOW = 300;
   const encoder = new TextEncoder();
@@ -93,7 +94,6 @@
 
   function render() {
     const minutes = (performance.now() - figures.started) / 60000;
-    const fmt = QuoteApp.fmt;
     for (const side of ["poll", "ws"]) {
       const f = figures[side];
       set(side + "-bytes", fmt(f.bytes, 0));
@@ -127,7 +127,7 @@
     const y = (v) => canvas.height - 10 - (v * (canvas.height - 30)) / max;
     ctx.fillStyle = "#5b6475";
     ctx.font = "12px system-ui, sans-serif";
-    ctx.fillText(QuoteApp.fmt(max, 1) + " KB", 2, 14);
+    ctx.fillText(fmt(max, 1) + " KB", 2, 14);
     [[0, "#b26a00"], [1, "#2257d6"]].forEach(([k, color]) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = 2;
@@ -147,7 +147,7 @@
     const maxD = Math.max(10, ...points.map((p) => p[2]));
     ctx.fillStyle = "#5b6475";
     ctx.font = "12px system-ui, sans-serif";
-    ctx.fillText(QuoteApp.fmt(maxD, 0) + " ms", 2, 14);
+    ctx.fillText(fmt(maxD, 0) + " ms", 2, 14);
     for (const [side, t, d] of points) {
       ctx.fillStyle = side === "poll" ? "#b26a00" : "#2257d6";
       const px = 40 + (t * (canvas.width - 50)) / maxT;
@@ -156,7 +156,7 @@
     }
   }
 
-  QuoteApp.start({
+  start({
     polling: "board-poll",
     socket: "board-ws",
     hooks: {socket: measureSocket, update: update},

@@ -2,7 +2,8 @@
  * Quotes boards: the live board (/ws/quotes/), the polling twin, and the
  * pieces the compare page measures.
  *
- *   QuoteApp.start({socket: "board-ws", polling: "board-poll", hooks})
+ *   import {start} from "./quotes.js";
+ *   start({socket: "board-ws", polling: "board-poll", hooks})
  *
  * A Board renders rows (last, change, high/low, volume, a sparkline) and, if
  * its section has one, a larger chart of the selected row. It keeps the newest
@@ -10,362 +11,350 @@
  * (a snapshot overtaken by a tick, a poll answer that did not change) never
  * replaces a newer one. Everything shown is set with textContent.
  */
-(function () {
-  "use strict";
+import {connect, readJson, supported} from "./client.js";
 
-  const SPARK_POINTS = 60;
-  const CHART_POINTS = 600;
-  const FLASH_MS = 700;
+const SPARK_POINTS = 60;
+const CHART_POINTS = 600;
+const FLASH_MS = 700;
 
-  function readJson(id) {
-    const el = document.getElementById(id);
-    return el ? JSON.parse(el.textContent) : null;
+export function fmt(value, decimals) {
+  if (value === null || value === undefined) return "-";
+  return Number(value).toLocaleString(undefined, {
+    minimumFractionDigits: decimals, maximumFractionDigits: decimals,
+  });
+}
+
+function cell(row, className, text) {
+  const td = document.createElement("td");
+  td.className = className;
+  td.textContent = text || "";
+  row.appendChild(td);
+  return td;
+}
+
+export function drawLine(canvas, values, options) {
+  const ctx = canvas.getContext("2d");
+  const w = canvas.width, h = canvas.height, pad = options.pad || 2;
+  ctx.clearRect(0, 0, w, h);
+  if (values.length < 2) return;
+  let min = Math.min(...values), max = Math.max(...values);
+  if (max === min) { max += 1; min -= 1; }
+  const left = options.left || pad;
+  const x = (i) => left + (i * (w - left - pad)) / (values.length - 1);
+  const y = (v) => h - pad - ((v - min) * (h - 2 * pad)) / (max - min);
+  ctx.strokeStyle = options.color;
+  ctx.lineWidth = options.width || 1.5;
+  ctx.beginPath();
+  values.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
+  ctx.stroke();
+  if (options.labels) {
+    ctx.fillStyle = "#5b6475";
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillText(fmt(max, options.decimals), 4, pad + 10);
+    ctx.fillText(fmt(min, options.decimals), 4, h - pad - 2);
+  }
+}
+
+export class Board {
+  constructor(root) {
+    this.root = root;
+    this.tbody = root.querySelector(".quote-rows");
+    this.empty = root.querySelector(".quote-empty");
+    this.chart = root.querySelector(".quote-chart");
+    this.chartTitle = root.querySelector(".quote-chart-title");
+    this.instruments = new Map();
+    this.rows = new Map();
+    this.quotes = new Map();
+    this.sparks = new Map();
+    this.history = [];
+    this.selected = null;
+    this.dirty = new Set();
+    this._frame = 0;
   }
 
-  function fmt(value, decimals) {
-    if (value === null || value === undefined) return "-";
-    return Number(value).toLocaleString(undefined, {
-      minimumFractionDigits: decimals, maximumFractionDigits: decimals,
+  setInstruments(list) {
+    this.instruments = new Map(list.map((i) => [i.symbol, i]));
+  }
+
+  /* Show exactly these symbols, in this order. */
+  show(symbols) {
+    for (const [symbol, row] of this.rows) {
+      if (!symbols.includes(symbol)) { row.remove(); this.rows.delete(symbol); }
+    }
+    for (const symbol of symbols) {
+      const row = this.rows.get(symbol) || this._row(symbol);
+      this.tbody.appendChild(row);  // (re)append keeps the chosen order
+    }
+    this.empty.hidden = symbols.length > 0;
+    if (this.chart && !symbols.includes(this.selected)) this.select(symbols[0] || null);
+  }
+
+  _row(symbol) {
+    const info = this.instruments.get(symbol) || {symbol: symbol, name: ""};
+    const row = document.createElement("tr");
+    row.dataset.symbol = symbol;
+    cell(row, "q-symbol", symbol);
+    cell(row, "q-name", info.name);
+    for (const name of ["last", "change", "pct", "high", "low", "volume"]) {
+      cell(row, "num q-" + name, "-");
+    }
+    const spark = document.createElement("canvas");
+    spark.className = "q-spark";
+    spark.width = 110;
+    spark.height = 26;
+    cell(row, "q-trend").appendChild(spark);
+    row.addEventListener("click", () => this.select(symbol));
+    this.rows.set(symbol, row);
+    const quote = this.quotes.get(symbol);
+    if (quote) this._render(symbol, quote, null);
+    return row;
+  }
+
+  /* Take a quote; false when it is not newer than the one shown. */
+  apply(quote) {
+    const previous = this.quotes.get(quote.symbol);
+    if (previous && (quote.ts == null || (previous.ts != null && quote.ts <= previous.ts))) {
+      return false;
+    }
+    this.quotes.set(quote.symbol, quote);
+    const spark = this.sparks.get(quote.symbol) || [];
+    spark.push(quote.last);
+    if (spark.length > SPARK_POINTS) spark.shift();
+    this.sparks.set(quote.symbol, spark);
+    if (quote.symbol === this.selected && quote.ts != null) {
+      this.history.push([quote.ts, quote.last]);
+      if (this.history.length > CHART_POINTS) this.history.shift();
+    }
+    this._render(quote.symbol, quote, previous);
+    return true;
+  }
+
+  _render(symbol, quote, previous) {
+    const row = this.rows.get(symbol);
+    if (!row) return;
+    const info = this.instruments.get(symbol) || {};
+    const d = info.decimals === undefined ? 2 : info.decimals;
+    const set = (name, text) => { row.querySelector(".q-" + name).textContent = text; };
+    set("last", fmt(quote.last, d));
+    set("change", (quote.change > 0 ? "+" : "") + fmt(quote.change, d));
+    set("pct", (quote.change_pct > 0 ? "+" : "") + fmt(quote.change_pct, 2) + "%");
+    set("high", fmt(quote.high, d));
+    set("low", fmt(quote.low, d));
+    set("volume", info.kind === "fund" ? "-" : fmt(quote.volume, 0));
+    row.classList.toggle("up", quote.change > 0);
+    row.classList.toggle("down", quote.change < 0);
+    if (previous && previous.last !== quote.last) {
+      const flash = quote.last > previous.last ? "flash-up" : "flash-down";
+      row.classList.remove("flash-up", "flash-down");
+      void row.offsetWidth;  // restart the animation
+      row.classList.add(flash);
+      setTimeout(() => row.classList.remove(flash), FLASH_MS);
+    }
+    row.dataset.ts = quote.ts == null ? "" : String(quote.ts);
+    this.dirty.add(symbol);
+    this._schedule();
+  }
+
+  select(symbol) {
+    if (!this.chart) return;
+    this.selected = symbol;
+    for (const [s, row] of this.rows) row.classList.toggle("selected", s === symbol);
+    this.history = [];
+    const info = this.instruments.get(symbol);
+    this.chartTitle.textContent = symbol ? symbol + " " + (info ? info.name + " (" + info.currency + ")" : "") : "";
+    if (!symbol) { this._schedule(); return; }
+    fetch("/quotes/api/history/" + encodeURIComponent(symbol) + "/?limit=" + CHART_POINTS)
+      .then((r) => (r.ok ? r.json() : {points: []}))
+      .then((body) => {
+        if (this.selected !== symbol) return;
+        const since = body.points.length ? body.points[body.points.length - 1][0] : 0;
+        this.history = body.points.concat(this.history.filter((p) => p[0] > since));
+        this._schedule();
+      });
+    this._schedule();
+  }
+
+  _schedule() {
+    if (this._frame) return;
+    this._frame = requestAnimationFrame(() => {
+      this._frame = 0;
+      for (const symbol of this.dirty) {
+        const row = this.rows.get(symbol);
+        const quote = this.quotes.get(symbol);
+        if (!row || !quote) continue;
+        const color = quote.change < 0 ? "#c62828" : "#118a3e";
+        drawLine(row.querySelector(".q-spark"), this.sparks.get(symbol) || [], {color: color});
+      }
+      this.dirty.clear();
+      if (this.chart) {
+        const info = this.instruments.get(this.selected) || {};
+        drawLine(this.chart, this.history.map((p) => p[1]), {
+          color: "#2257d6", width: 2, pad: 12, left: 70, labels: true,
+          decimals: info.decimals === undefined ? 2 : info.decimals,
+        });
+      }
     });
   }
+}
 
-  function cell(row, className, text) {
-    const td = document.createElement("td");
-    td.className = className;
-    td.textContent = text || "";
-    row.appendChild(td);
-    return td;
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+/* The instrument checkboxes shared by every board of the page. */
+class Picker {
+  constructor(root, max, onChange) {
+    this.items = root.querySelector(".quote-picker-items");
+    this.error = root.querySelector(".quote-error");
+    this.max = max;
+    this.onChange = onChange;
   }
 
-  function drawLine(canvas, values, options) {
-    const ctx = canvas.getContext("2d");
-    const w = canvas.width, h = canvas.height, pad = options.pad || 2;
-    ctx.clearRect(0, 0, w, h);
-    if (values.length < 2) return;
-    let min = Math.min(...values), max = Math.max(...values);
-    if (max === min) { max += 1; min -= 1; }
-    const left = options.left || pad;
-    const x = (i) => left + (i * (w - left - pad)) / (values.length - 1);
-    const y = (v) => h - pad - ((v - min) * (h - 2 * pad)) / (max - min);
-    ctx.strokeStyle = options.color;
-    ctx.lineWidth = options.width || 1.5;
-    ctx.beginPath();
-    values.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
-    ctx.stroke();
-    if (options.labels) {
-      ctx.fillStyle = "#5b6475";
-      ctx.font = "12px system-ui, sans-serif";
-      ctx.fillText(fmt(max, options.decimals), 4, pad + 10);
-      ctx.fillText(fmt(min, options.decimals), 4, h - pad - 2);
-    }
-  }
-
-  class Board {
-    constructor(root) {
-      this.root = root;
-      this.tbody = root.querySelector(".quote-rows");
-      this.empty = root.querySelector(".quote-empty");
-      this.chart = root.querySelector(".quote-chart");
-      this.chartTitle = root.querySelector(".quote-chart-title");
-      this.instruments = new Map();
-      this.rows = new Map();
-      this.quotes = new Map();
-      this.sparks = new Map();
-      this.history = [];
-      this.selected = null;
-      this.dirty = new Set();
-      this._frame = 0;
-    }
-
-    setInstruments(list) {
-      this.instruments = new Map(list.map((i) => [i.symbol, i]));
-    }
-
-    /* Show exactly these symbols, in this order. */
-    show(symbols) {
-      for (const [symbol, row] of this.rows) {
-        if (!symbols.includes(symbol)) { row.remove(); this.rows.delete(symbol); }
-      }
-      for (const symbol of symbols) {
-        const row = this.rows.get(symbol) || this._row(symbol);
-        this.tbody.appendChild(row);  // (re)append keeps the chosen order
-      }
-      this.empty.hidden = symbols.length > 0;
-      if (this.chart && !symbols.includes(this.selected)) this.select(symbols[0] || null);
-    }
-
-    _row(symbol) {
-      const info = this.instruments.get(symbol) || {symbol: symbol, name: ""};
-      const row = document.createElement("tr");
-      row.dataset.symbol = symbol;
-      cell(row, "q-symbol", symbol);
-      cell(row, "q-name", info.name);
-      for (const name of ["last", "change", "pct", "high", "low", "volume"]) {
-        cell(row, "num q-" + name, "-");
-      }
-      const spark = document.createElement("canvas");
-      spark.className = "q-spark";
-      spark.width = 110;
-      spark.height = 26;
-      cell(row, "q-trend").appendChild(spark);
-      row.addEventListener("click", () => this.select(symbol));
-      this.rows.set(symbol, row);
-      const quote = this.quotes.get(symbol);
-      if (quote) this._render(symbol, quote, null);
-      return row;
-    }
-
-    /* Take a quote; false when it is not newer than the one shown. */
-    apply(quote) {
-      const previous = this.quotes.get(quote.symbol);
-      if (previous && (quote.ts == null || (previous.ts != null && quote.ts <= previous.ts))) {
-        return false;
-      }
-      this.quotes.set(quote.symbol, quote);
-      const spark = this.sparks.get(quote.symbol) || [];
-      spark.push(quote.last);
-      if (spark.length > SPARK_POINTS) spark.shift();
-      this.sparks.set(quote.symbol, spark);
-      if (quote.symbol === this.selected && quote.ts != null) {
-        this.history.push([quote.ts, quote.last]);
-        if (this.history.length > CHART_POINTS) this.history.shift();
-      }
-      this._render(quote.symbol, quote, previous);
-      return true;
-    }
-
-    _render(symbol, quote, previous) {
-      const row = this.rows.get(symbol);
-      if (!row) return;
-      const info = this.instruments.get(symbol) || {};
-      const d = info.decimals === undefined ? 2 : info.decimals;
-      const set = (name, text) => { row.querySelector(".q-" + name).textContent = text; };
-      set("last", fmt(quote.last, d));
-      set("change", (quote.change > 0 ? "+" : "") + fmt(quote.change, d));
-      set("pct", (quote.change_pct > 0 ? "+" : "") + fmt(quote.change_pct, 2) + "%");
-      set("high", fmt(quote.high, d));
-      set("low", fmt(quote.low, d));
-      set("volume", info.kind === "fund" ? "-" : fmt(quote.volume, 0));
-      row.classList.toggle("up", quote.change > 0);
-      row.classList.toggle("down", quote.change < 0);
-      if (previous && previous.last !== quote.last) {
-        const flash = quote.last > previous.last ? "flash-up" : "flash-down";
-        row.classList.remove("flash-up", "flash-down");
-        void row.offsetWidth;  // restart the animation
-        row.classList.add(flash);
-        setTimeout(() => row.classList.remove(flash), FLASH_MS);
-      }
-      row.dataset.ts = quote.ts == null ? "" : String(quote.ts);
-      this.dirty.add(symbol);
-      this._schedule();
-    }
-
-    select(symbol) {
-      if (!this.chart) return;
-      this.selected = symbol;
-      for (const [s, row] of this.rows) row.classList.toggle("selected", s === symbol);
-      this.history = [];
-      const info = this.instruments.get(symbol);
-      this.chartTitle.textContent = symbol ? symbol + " " + (info ? info.name + " (" + info.currency + ")" : "") : "";
-      if (!symbol) { this._schedule(); return; }
-      fetch("/quotes/api/history/" + encodeURIComponent(symbol) + "/?limit=" + CHART_POINTS)
-        .then((r) => (r.ok ? r.json() : {points: []}))
-        .then((body) => {
-          if (this.selected !== symbol) return;
-          const since = body.points.length ? body.points[body.points.length - 1][0] : 0;
-          this.history = body.points.concat(this.history.filter((p) => p[0] > since));
-          this._schedule();
-        });
-      this._schedule();
-    }
-
-    _schedule() {
-      if (this._frame) return;
-      this._frame = requestAnimationFrame(() => {
-        this._frame = 0;
-        for (const symbol of this.dirty) {
-          const row = this.rows.get(symbol);
-          const quote = this.quotes.get(symbol);
-          if (!row || !quote) continue;
-          const color = quote.change < 0 ? "#c62828" : "#118a3e";
-          drawLine(row.querySelector(".q-spark"), this.sparks.get(symbol) || [], {color: color});
-        }
-        this.dirty.clear();
-        if (this.chart) {
-          const info = this.instruments.get(this.selected) || {};
-          drawLine(this.chart, this.history.map((p) => p[1]), {
-            color: "#2257d6", width: 2, pad: 12, left: 70, labels: true,
-            decimals: info.decimals === undefined ? 2 : info.decimals,
-          });
-        }
-      });
+  render(instruments, watched) {
+    this.items.replaceChildren();
+    for (const info of instruments) {
+      const label = document.createElement("label");
+      label.className = "quote-pick " + info.kind;
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = info.symbol;
+      box.checked = watched.includes(info.symbol);
+      box.addEventListener("change", () => this._changed(box));
+      const text = document.createElement("span");
+      text.textContent = info.symbol + " " + info.name;
+      label.append(box, text);
+      this.items.appendChild(label);
     }
   }
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+  _changed(box) {
+    const checked = [...this.items.querySelectorAll("input:checked")].map((b) => b.value);
+    if (checked.length > this.max) {
+      box.checked = false;
+      this.showError(gettext("At most %s instruments at once.").replace("%s", this.max));
+      return;
+    }
+    this.showError("");
+    this.onChange(checked);
   }
 
-  /* The instrument checkboxes shared by every board of the page. */
-  class Picker {
-    constructor(root, max, onChange) {
-      this.items = root.querySelector(".quote-picker-items");
-      this.error = root.querySelector(".quote-error");
-      this.max = max;
-      this.onChange = onChange;
-    }
+  showError(text) { this.error.textContent = text; }
+}
 
-    render(instruments, watched) {
-      this.items.replaceChildren();
-      for (const info of instruments) {
-        const label = document.createElement("label");
-        label.className = "quote-pick " + info.kind;
-        const box = document.createElement("input");
-        box.type = "checkbox";
-        box.value = info.symbol;
-        box.checked = watched.includes(info.symbol);
-        box.addEventListener("change", () => this._changed(box));
-        const text = document.createElement("span");
-        text.textContent = info.symbol + " " + info.name;
-        label.append(box, text);
-        this.items.appendChild(label);
-      }
-    }
+export function start(options) {
+  const hooks = options.hooks || {};
+  const config = readJson("quote-config");
+  let instruments = readJson("quote-instruments");
+  let watched = config.savedWatchlist
+    ? readJson("quote-watchlist")
+    : instruments.map((i) => i.symbol).slice(0, config.maxSubscriptions);
+  let followAll = !config.savedWatchlist;  // new instruments join the board
+  const boards = [];
+  const app = {boards: boards, socket: null, poller: null};
 
-    _changed(box) {
-      const checked = [...this.items.querySelectorAll("input:checked")].map((b) => b.value);
-      if (checked.length > this.max) {
-        box.checked = false;
-        this.showError(gettext("At most %s instruments at once.").replace("%s", this.max));
-        return;
-      }
-      this.showError("");
-      this.onChange(checked);
-    }
+  const picker = new Picker(document.getElementById("quote-picker"), config.maxSubscriptions,
+    (symbols) => { followAll = false; setWatched(symbols, true); });
 
-    showError(text) { this.error.textContent = text; }
+  function setWatched(symbols, save) {
+    const added = symbols.filter((s) => !watched.includes(s));
+    const removed = watched.filter((s) => !symbols.includes(s));
+    watched = symbols;
+    for (const board of boards) board.show(watched);
+    if (app.socket) {
+      if (added.length) app.socket.send({type: "quotes.subscribe", symbols: added});
+      if (removed.length) app.socket.send({type: "quotes.unsubscribe", symbols: removed});
+    }
+    if (save && config.loggedIn) saveWatchlist();
+    if (app.poller) app.poller.now();
   }
 
-  function start(options) {
-    const hooks = options.hooks || {};
-    const config = readJson("quote-config");
-    let instruments = readJson("quote-instruments");
-    let watched = config.savedWatchlist
-      ? readJson("quote-watchlist")
-      : instruments.map((i) => i.symbol).slice(0, config.maxSubscriptions);
-    let followAll = !config.savedWatchlist;  // new instruments join the board
-    const boards = [];
-    const app = {boards: boards, socket: null, poller: null};
+  let saveTimer = 0;
+  function saveWatchlist() {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => fetch("/quotes/api/watchlist/", {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
+      body: JSON.stringify({symbols: watched}),
+    }), 300);
+  }
 
-    const picker = new Picker(document.getElementById("quote-picker"), config.maxSubscriptions,
-      (symbols) => { followAll = false; setWatched(symbols, true); });
+  function setInstruments(list) {
+    const known = new Set(instruments.map((i) => i.symbol));
+    const active = new Set(list.map((i) => i.symbol));
+    instruments = list;
+    for (const board of boards) board.setInstruments(list);
+    let next = watched.filter((s) => active.has(s));
+    if (followAll) {
+      const fresh = list.map((i) => i.symbol).filter((s) => !known.has(s));
+      next = next.concat(fresh).slice(0, config.maxSubscriptions);
+    }
+    picker.render(instruments, next);
+    setWatched(next, false);
+  }
 
-    function setWatched(symbols, save) {
-      const added = symbols.filter((s) => !watched.includes(s));
-      const removed = watched.filter((s) => !symbols.includes(s));
-      watched = symbols;
-      for (const board of boards) board.show(watched);
-      if (app.socket) {
-        if (added.length) app.socket.send({type: "quotes.subscribe", symbols: added});
-        if (removed.length) app.socket.send({type: "quotes.unsubscribe", symbols: removed});
+  for (const id of [options.polling, options.socket]) {
+    if (!id) continue;
+    const board = new Board(document.getElementById(id));
+    board.setInstruments(instruments);
+    board.show(watched);
+    board.source = id === options.socket ? "ws" : "poll";
+    boards.push(board);
+  }
+  picker.render(instruments, watched);
+  const wsBoard = boards.find((b) => b.source === "ws");
+  const pollBoard = boards.find((b) => b.source === "poll");
+
+  if (wsBoard && supported) {
+    const socket = app.socket = connect("/ws/quotes/", {heartbeat: 25000});
+    socket.on("socket:connecting", (ws) => hooks.socket && hooks.socket(ws, socket));
+    socket.on("socket:open", () => {
+      // A new connection has no subscriptions: (re)subscribe the board.
+      if (watched.length) socket.send({type: "quotes.subscribe", symbols: watched});
+    });
+    socket.on("quotes.instruments", (frame) => setInstruments(frame.instruments));
+    socket.on("quotes.snapshot", (frame) => {
+      const at = Date.now();
+      for (const quote of frame.quotes) {
+        const fresh = wsBoard.apply(quote);
+        if (hooks.update) hooks.update("ws", quote, at, fresh, true);
       }
-      if (save && config.loggedIn) saveWatchlist();
-      if (app.poller) app.poller.now();
-    }
+    });
+    socket.on("quotes.tick", (frame) => {
+      const at = Date.now();
+      const fresh = wsBoard.apply(frame);
+      if (hooks.update) hooks.update("ws", frame, at, fresh, false);
+    });
+    socket.on("error", (frame) => picker.showError(frame.detail));
+  }
 
-    let saveTimer = 0;
-    function saveWatchlist() {
-      clearTimeout(saveTimer);
-      saveTimer = setTimeout(() => fetch("/quotes/api/watchlist/", {
-        method: "POST",
-        headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
-        body: JSON.stringify({symbols: watched}),
-      }), 300);
-    }
+  if (pollBoard) app.poller = poller(pollBoard, () => watched, hooks);
+  return app;
+}
 
-    function setInstruments(list) {
-      const known = new Set(instruments.map((i) => i.symbol));
-      const active = new Set(list.map((i) => i.symbol));
-      instruments = list;
-      for (const board of boards) board.setInstruments(list);
-      let next = watched.filter((s) => active.has(s));
-      if (followAll) {
-        const fresh = list.map((i) => i.symbol).filter((s) => !known.has(s));
-        next = next.concat(fresh).slice(0, config.maxSubscriptions);
-      }
-      picker.render(instruments, next);
-      setWatched(next, false);
-    }
-
-    for (const id of [options.polling, options.socket]) {
-      if (!id) continue;
-      const board = new Board(document.getElementById(id));
-      board.setInstruments(instruments);
-      board.show(watched);
-      board.source = id === options.socket ? "ws" : "poll";
-      boards.push(board);
-    }
-    picker.render(instruments, watched);
-    const wsBoard = boards.find((b) => b.source === "ws");
-    const pollBoard = boards.find((b) => b.source === "poll");
-
-    if (wsBoard && Duplex.supported) {
-      const socket = app.socket = Duplex.connect("/ws/quotes/", {heartbeat: 25000});
-      socket.on("socket", (ws) => hooks.socket && hooks.socket(ws, socket));
-      socket.on("open", () => {
-        // A new connection has no subscriptions: (re)subscribe the board.
-        if (watched.length) socket.send({type: "quotes.subscribe", symbols: watched});
-      });
-      socket.on("quotes.instruments", (frame) => setInstruments(frame.instruments));
-      socket.on("quotes.snapshot", (frame) => {
+/* The polling twin: ask for the watched symbols' latest quotes, again and again. */
+function poller(board, symbols, hooks) {
+  const select = document.getElementById("poll-interval");
+  let timer = 0, inFlight = false;
+  function poll() {
+    clearTimeout(timer);
+    timer = setTimeout(poll, Number(select ? select.value : 1000));
+    const wanted = symbols();
+    if (!wanted.length || inFlight) return;
+    inFlight = true;
+    fetch("/quotes/api/latest/?symbols=" + encodeURIComponent(wanted.join(",")), {cache: "no-store"})
+      .then((r) => r.json())
+      .then((body) => {
         const at = Date.now();
-        for (const quote of frame.quotes) {
-          const fresh = wsBoard.apply(quote);
-          if (hooks.update) hooks.update("ws", quote, at, fresh, true);
+        for (const quote of body.quotes) {
+          const fresh = board.apply(quote);
+          if (hooks.update) hooks.update("poll", quote, at, fresh, false);
         }
-      });
-      socket.on("quotes.tick", (frame) => {
-        const at = Date.now();
-        const fresh = wsBoard.apply(frame);
-        if (hooks.update) hooks.update("ws", frame, at, fresh, false);
-      });
-      socket.on("error", (frame) => {
-        if (frame && frame.type === "error") picker.showError(frame.detail);
-      });
-    }
-
-    if (pollBoard) app.poller = poller(pollBoard, () => watched, hooks);
-    window.QuoteApp.current = app;
-    return app;
+      })
+      .catch(() => {})
+      .finally(() => { inFlight = false; });
   }
-
-  /* The polling twin: ask for the watched symbols' latest quotes, again and again. */
-  function poller(board, symbols, hooks) {
-    const select = document.getElementById("poll-interval");
-    let timer = 0, inFlight = false;
-    function poll() {
-      clearTimeout(timer);
-      timer = setTimeout(poll, Number(select ? select.value : 1000));
-      const wanted = symbols();
-      if (!wanted.length || inFlight) return;
-      inFlight = true;
-      fetch("/quotes/api/latest/?symbols=" + encodeURIComponent(wanted.join(",")), {cache: "no-store"})
-        .then((r) => r.json())
-        .then((body) => {
-          const at = Date.now();
-          for (const quote of body.quotes) {
-            const fresh = board.apply(quote);
-            if (hooks.update) hooks.update("poll", quote, at, fresh, false);
-          }
-        })
-        .catch(() => {})
-        .finally(() => { inFlight = false; });
-    }
-    if (select) select.addEventListener("change", poll);
-    poll();
-    return {now: poll};
-  }
-
-  window.QuoteApp = {start: start, Board: Board, drawLine: drawLine, fmt: fmt};
-})();
+  if (select) select.addEventListener("change", poll);
+  poll();
+  return {now: poll};
+}

@@ -3,10 +3,11 @@
  * Subscribes on every (re)connect, so a returning page gets the current state;
  * keeps the highest rev per match; flashes the score when it changes.
  */
+import {connect, el, supported} from "./client.js";
+
 (function () {
-  "use strict";
   const board = document.getElementById("scores-board");
-  if (!board || !Duplex.supported) return;
+  if (!board || !supported) return;
   const choice = board.dataset.subscribe;
   const matches = choice === "all" ? "all" : [Number(choice)];
   const revs = {};
@@ -15,13 +16,6 @@
     card: () => gettext("Card"), substitution: () => gettext("Substitution"),
     half_time: () => gettext("Half-time"), full_time: () => gettext("Full-time"),
   };
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;  // names are text, never HTML
-    return node;
-  }
 
   // A row as the server renders it: the page's <template> holds the same
   // _match.html include, empty; apply() fills in what changes.
@@ -94,7 +88,7 @@
     renderTimeline(m);
   }
 
-  const socket = Duplex.connect("/ws/scores/", {
+  const socket = connect("/ws/scores/", {
     heartbeat: 25000,
     hello: () => ({type: "scores.subscribe", matches: matches}),
   });
