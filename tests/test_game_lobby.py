@@ -219,7 +219,11 @@ def test_pages_lobby_board_replay_and_record(client, players):
     assert page.status_code == 200
     assert page.context["replay"]["moves"][:2] == [[0, 0, "b"], [0, 1, "w"]]
     assert page.context["replay"]["line"] == [[x, 0] for x in range(5)]
+    assert "ann wins as Black (five in a row)" in page.content.decode()
     record = client.get("/game/players/ann/")
     assert record.context["record"] == {"wins": 1, "losses": 0, "draws": 0}
     assert "1 wins, 0 losses, 0 draws" in record.content.decode()
+    assert "ann wins as Black" in record.content.decode()
+    chinese = client.get("/game/players/ann/", headers={"accept-language": "zh-hans"})
+    assert "ann\uff08黑方\uff09获胜" in chinese.content.decode()
     assert client.get("/game/999999/").status_code == 404

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from realtime.game.rules import BLACK, EMPTY_BOARD, SIZE, WHITE
@@ -118,6 +119,18 @@ class Game(models.Model):
     @property
     def is_over(self) -> bool:
         return self.status in (self.Status.FINISHED, self.Status.ABORTED)
+
+    @property
+    def outcome(self) -> str:
+        """The result in words, naming the winner: "ann wins as Black"."""
+        winner = self.player(self.result) if self.result in (BLACK, WHITE) else None
+        if winner is None:
+            return self.get_result_display()
+        color = gettext("Black") if self.result == BLACK else gettext("White")
+        return gettext("%(name)s wins as %(color)s") % {
+            "name": winner.username,
+            "color": color,
+        }
 
 
 class Move(models.Model):

@@ -64,10 +64,15 @@ def test_two_players_play_to_a_win_while_a_third_watches(daphne, sessions, new_p
         expect(page.locator(".gomoku .cell.win")).to_have_count(5)
         for x in range(5):
             expect(cell(page, x, 0)).to_have_class(re.compile(r"\bwin\b"))
-        expect(page.locator("#game-status")).to_have_text("Black wins (five in a row)")
+        expect(page.locator("#game-status")).to_have_text(
+            "ann wins as Black (five in a row)"
+        )
     expect(watcher.locator(".gomoku .cell:enabled")).to_have_count(0)
 
     watcher.get_by_role("link", name="Replay").click()
+    expect(watcher.locator("#replay-result")).to_have_text(
+        "ann wins as Black (five in a row)"
+    )
     expect(watcher.locator("#replay-step")).to_have_text(str(len(BLACK_WINS)))
     expect(watcher.locator(".gomoku .cell.win")).to_have_count(5)
     watcher.get_by_role("button", name="Back").click()

@@ -46,7 +46,12 @@ function outcome(state) {
   }
   const why = REASONS[state.reason] || state.reason;
   if (state.result === "draw") return gettext("Draw") + " (" + why + ")";
-  return interpolate(gettext("%s wins"), [COLORS[state.result]]) + " (" + why + ")";
+  const winner = state.result === "b" ? state.black : state.white;
+  const won = winner
+    ? interpolate(gettext("%(name)s wins as %(color)s"),
+      {name: winner.name, color: COLORS[state.result]}, true)
+    : interpolate(gettext("%s wins"), [COLORS[state.result]]);
+  return won + " (" + why + ")";
 }
 
 // The lobby.
