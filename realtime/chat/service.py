@@ -7,6 +7,7 @@ path: lock the room row, take the next seq, write, commit, then publish.
 
 import logging
 import math
+from datetime import UTC, datetime
 from functools import partial
 
 from django.conf import settings
@@ -144,8 +145,23 @@ def _check_can_post(room: Room, user) -> None:
         raise ProtocolError(ErrorCode.FORBIDDEN, problem[1])
     muted, until, reason = muted_until(room.pk, user)
     if muted:
-        detail = f"You are muted here until {until}." if until else "You are muted."
-        raise ProtocolError(ErrorCode.FORBIDDEN, f"{detail} {reason}".strip())
+        raise Muted(until, reason)
+
+
+class Muted(ProtocolError):
+    """A post refused by a mute; the frame carries its end, for local display."""
+
+    def __init__(self, until: str | None, reason: str):
+        if until:
+            end = datetime.fromisoformat(until).astimezone(UTC)
+            detail = f"You are muted here until {end:%Y-%m-%d %H:%M} UTC."
+        else:
+            detail = "You are muted."
+        super().__init__(ErrorCode.FORBIDDEN, f"{detail} {reason}".strip())
+        self.until, self.reason = until, reason
+
+    def frame(self, ref: str | None = None):
+        return {**super().frame(ref), "until": self.until, "reason": self.reason}
 
 
 def _check_slow_mode(room: Room, user) -> None:

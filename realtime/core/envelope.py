@@ -56,6 +56,7 @@ class ErrorFrame(TypedDict):
     detail: str
     ref: NotRequired[str]
     reason: NotRequired[str]  # game refusals name the rule too (game.protocol)
+    until: NotRequired[str | None]  # a chat mute's end, ISO 8601; None: for good
 
 
 class PongFrame(TypedDict):

@@ -1,13 +1,15 @@
 """Chat rooms in Chromium, as visitors and a moderator use them."""
 
 import io
+from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
 from realtime.chat import service
-from realtime.chat.models import Ban, Room
+from realtime.chat.models import Ban, Mute, Room
 from tests.browser.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,6 +134,25 @@ def test_admin_delete_and_ban_reach_the_open_page(
     expect(refused).to_contain_text("You were banned from this room.")
     expect(refused).to_contain_text("Spamming / 刷屏")
     expect(page.locator("#chat-form")).to_be_hidden()
+
+
+def test_a_mute_shows_its_end_in_the_readers_time_zone(
+    daphne, login_page, make_user, lobby
+):
+    """A muted visitor reads when the mute ends in their own local time, on
+    joining and when a post is refused, never an ISO 8601 timestamp."""
+    server = daphne()
+    ann = make_user("ann")
+    until = datetime(2030, 6, 1, 13, 5, tzinfo=UTC)
+    mute = partial(Mute.objects.create, room=lobby, user=ann, until=until)
+    in_thread(partial(mute, reason="cool off"))
+    page = login_page(server, ann, timezone_id="Asia/Shanghai")
+    page.goto("/chat/lobby/")
+    error = page.locator("#chat-error")
+    local = "You are muted in this room until Jun 1, 2030, 9:05 PM."
+    expect(error).to_have_text(local)
+    send(page, "can I?")
+    expect(error).to_have_text(local + " cool off")
 
 
 @pytest.mark.parametrize("refusal", ["banned", "closed"])

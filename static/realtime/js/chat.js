@@ -112,7 +112,7 @@ function onPresence(r) {
   const socket = r.socket;
   socket.on("chat.joined", (f) => {
     showPresence(r, f.members, f.online);
-    if (f.muted_until !== null && f.muted_until !== undefined) showError(r, gettext("You are muted in this room."));
+    if (f.muted_until !== null && f.muted_until !== undefined) showError(r, mutedText(f.muted_until, ""));
   });
   // One diff per room and second at most; rooms past 200 send no full list,
   // so the shown list follows the diffs and the count stays exact.
@@ -139,8 +139,8 @@ const REFUSALS = {
 /* Mutes, error frames, and a refusal (the server will not let us in). */
 function onTrouble(r) {
   const socket = r.socket;
-  socket.on("chat.muted", (f) => showError(r, gettext("You are muted in this room.") + " " + (f.reason || "")));
-  socket.on("error", (f) => showError(r, f.detail));
+  socket.on("chat.muted", (f) => showError(r, mutedText(f.until, f.reason)));
+  socket.on("error", (f) => showError(r, "until" in f ? mutedText(f.until, f.reason) : f.detail));
   socket.on("socket:refused", (refusal) => {
     const why = REFUSALS[refusal.code] ? REFUSALS[refusal.code]() : gettext("The server closed the connection.");
     const box = $("chat-refused");
@@ -270,6 +270,17 @@ function showTyping(r) {
   const names = [...r.typists.values()].map((t) => t[0]);
   $("chat-typing").textContent = names.length
     ? interpolate(gettext("%s is typing…"), [names.join(", ")]) : "";
+}
+
+/* "You are muted in this room until 1 Dec 2026, 21:12." in the reader's time
+ * zone and language; ``until`` is ISO 8601, or null for a mute for good. */
+function mutedText(until, reason) {
+  const end = until ? new Date(until) : null;
+  const when = end && !isNaN(end) ? new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+    {dateStyle: "medium", timeStyle: "short"}).format(end) : null;
+  const text = when ? interpolate(gettext("You are muted in this room until %s."), [when])
+    : gettext("You are muted in this room.");
+  return reason ? text + " " + reason : text;
 }
 
 function showError(r, text) {
