@@ -26,6 +26,15 @@ def logged_in(new_page, server, key):
     return page
 
 
+def create_game(page, clock: str) -> str:
+    """Create a game from the lobby with ``clock`` minutes; its board's URL."""
+    page.goto("/game/")
+    page.locator("#create-clock").select_option(clock)
+    page.get_by_role("button", name="Create a game").click()
+    expect(page).to_have_url(re.compile(r"/game/\d+/$"))
+    return page.url
+
+
 def cell(page, x, y):
     return page.locator(f'.gomoku .cell[data-x="{x}"][data-y="{y}"]')
 
@@ -36,11 +45,7 @@ def test_two_players_play_to_a_win_while_a_third_watches(daphne, sessions, new_p
     ann = logged_in(new_page, server, sessions["ann"])
     bob = logged_in(new_page, server, sessions["bob"])
 
-    ann.goto("/game/")
-    ann.locator("#create-clock").select_option("5")
-    ann.get_by_role("button", name="Create a game").click()
-    expect(ann).to_have_url(re.compile(r"/game/\d+/$"))
-    game_path = ann.url.removeprefix(server.url)
+    game_path = create_game(ann, clock="5").removeprefix(server.url)
     expect(ann.locator("#game-status")).to_have_text("Waiting for an opponent.")
 
     bob.goto("/game/")
@@ -67,7 +72,7 @@ def test_two_players_play_to_a_win_while_a_third_watches(daphne, sessions, new_p
         expect(page.locator("#game-status")).to_have_text(
             "ann wins as Black (five in a row)"
         )
-    expect(watcher.locator(".gomoku .cell:enabled")).to_have_count(0)
+    expect(watcher.locator('.gomoku .cell[aria-disabled="false"]')).to_have_count(0)
 
     watcher.get_by_role("link", name="Replay").click()
     expect(watcher.locator("#replay-result")).to_have_text(
@@ -79,3 +84,55 @@ def test_two_players_play_to_a_win_while_a_third_watches(daphne, sessions, new_p
     expect(watcher.locator("#replay-step")).to_have_text(str(len(BLACK_WINS) - 1))
     expect(watcher.locator(".gomoku .cell.win")).to_have_count(0)
     expect(cell(watcher, 4, 0)).not_to_have_class(re.compile(r"\bb\b"))
+
+
+def start_game(new_page, server, sessions):
+    """Ann opens an untimed game, Bob takes the seat: both pages, Ann to move."""
+    ann = logged_in(new_page, server, sessions["ann"])
+    bob = logged_in(new_page, server, sessions["bob"])
+    bob.goto(create_game(ann, clock="0"))
+    bob.get_by_role("button", name="Take the seat").click()
+    expect(ann.locator("#game-status")).to_have_text("Your move.")
+    return ann, bob
+
+
+def test_players_move_by_keyboard_and_the_replay_steps_with_arrow_keys(
+    daphne, sessions, new_page
+):
+    """The board is one tab stop: arrows move over it, Enter plays. Both pages
+    list the moves in renju notation; the replay answers the arrow keys."""
+    server = daphne()
+    ann, bob = start_game(new_page, server, sessions)
+    ann.locator('.gomoku .cell[tabindex="0"]').focus()  # the centre, h8
+    ann.keyboard.press("ArrowLeft")
+    expect(ann.locator(".gomoku .cell:focus")).to_have_attribute(
+        "aria-label", "g8: empty"
+    )
+    ann.keyboard.press("Enter")
+    for page in (ann, bob):
+        expect(page.locator("#move-list li")).to_have_text(["g8"])
+    expect(bob.locator("#game-status")).to_have_text("Your move.")
+    bob.locator('.gomoku .cell[tabindex="0"]').focus()
+    bob.keyboard.press("ArrowUp")
+    bob.keyboard.press("ArrowUp")
+    bob.keyboard.press("Enter")
+    for page in (ann, bob):
+        expect(page.locator("#move-list li")).to_have_text(["g8", "h10"])
+    expect(cell(ann, 7, 5)).to_have_attribute("aria-label", "h10: White")
+
+    ann.on("dialog", lambda dialog: dialog.accept())
+    ann.get_by_role("button", name="Resign").click()
+    expect(ann.locator("#game-status")).to_have_text("bob wins as White (resignation)")
+    ann.get_by_role("link", name="Replay").click()
+    step = ann.locator("#replay-step")
+    expect(step).to_have_text("2")
+    ann.keyboard.press("ArrowLeft")
+    expect(step).to_have_text("1")
+    expect(ann.locator('#move-list [aria-current="step"]')).to_have_text("g8")
+    expect(cell(ann, 7, 5)).to_have_attribute("aria-label", "h10: empty")
+    ann.keyboard.press("Home")
+    expect(step).to_have_text("0")
+    ann.keyboard.press("End")
+    expect(step).to_have_text("2")
+    ann.locator("#move-list").get_by_role("button", name="g8").click()
+    expect(step).to_have_text("1")

@@ -19,6 +19,66 @@ function link(text, href) {
 
 function name(p) { return p ? p.name : "…"; }
 
+const SIZE = 15;
+const FILES = "abcdefghijklmno";
+
+/* Renju notation: files a-o from the left, ranks 1-15 from the bottom. */
+function coord(x, y) { return FILES[x] + (SIZE - y); }
+
+/* A cell can be focused and read whether or not it can be played, so the
+ * board never uses ``disabled``: aria-disabled says which cells are live. */
+function setPlayable(cells, playable) {
+  cells.forEach((cell, i) => cell.setAttribute("aria-disabled", String(!playable(i))));
+}
+
+/* The moves so far, "1. h8  2. i9 ...", newest in view; ``onPick(n)`` makes
+ * each a button that shows the board after move n (the replay). */
+function renderMoves(list, moves, current, onPick) {
+  list.replaceChildren(...moves.map(([x, y, color], i) => {
+    const item = document.createElement("li");
+    const label = coord(x, y);
+    const what = onPick ? document.createElement("button") : document.createElement("span");
+    what.className = "move stone-" + color;
+    what.textContent = label;
+    if (onPick) {
+      what.type = "button";
+      what.addEventListener("click", () => onPick(i + 1));
+    }
+    if (i + 1 === current) what.setAttribute("aria-current", "step");
+    item.append(what);
+    return item;
+  }));
+  const shown = list.querySelector("[aria-current]");
+  if (shown) shown.scrollIntoView({block: "nearest"});
+}
+
+/* Arrow keys move the focus over the board (one tab stop for the grid);
+ * Enter or Space on a cell is the button's own click. */
+function bindBoardKeys(cells) {
+  let focus = Math.floor(cells.length / 2);
+  cells.forEach((cell, i) => { cell.tabIndex = i === focus ? 0 : -1; });
+  const steps = {ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1]};
+  cells[0].parentElement.addEventListener("keydown", (event) => {
+    let x = focus % SIZE, y = Math.floor(focus / SIZE);
+    if (event.key in steps) {
+      x = Math.max(0, Math.min(SIZE - 1, x + steps[event.key][0]));
+      y = Math.max(0, Math.min(SIZE - 1, y + steps[event.key][1]));
+    } else if (event.key === "Home") x = 0;
+    else if (event.key === "End") x = SIZE - 1;
+    else return;
+    event.preventDefault();
+    cells[focus].tabIndex = -1;
+    focus = y * SIZE + x;
+    cells[focus].tabIndex = 0;
+    cells[focus].focus();
+  });
+  cells.forEach((cell, i) => cell.addEventListener("focus", () => {
+    cells[focus].tabIndex = -1;
+    focus = i;
+    cell.tabIndex = 0;
+  }));
+}
+
 /* Paint a board string ("." "b" "w", row by row) onto the grid's buttons. */
 function paint(cells, board, last, line) {
   const winning = new Set((line || []).map(([x, y]) => y * 15 + x));
@@ -27,9 +87,9 @@ function paint(cells, board, last, line) {
     cell.classList.toggle("w", board[i] === "w");
     cell.classList.toggle("win", winning.has(i));
     cell.classList.toggle("last", i === last);
-    const x = i % 15, y = Math.floor(i / 15);
+    const x = i % SIZE, y = Math.floor(i / SIZE);
     const what = board[i] === "." ? gettext("empty") : COLORS[board[i]];
-    cell.setAttribute("aria-label", x + "," + y + ": " + what);
+    cell.setAttribute("aria-label", coord(x, y) + ": " + what);
     cell.dataset.x = x;
     cell.dataset.y = y;
   });
@@ -207,11 +267,12 @@ function tickOpponent(g) {
 function render(g) {
   const state = g.state;
   const moves = state.moves;
-  const last = moves.length ? moves[moves.length - 1][1] * 15 + moves[moves.length - 1][0] : -1;
+  const last = moves.length ? moves[moves.length - 1][1] * SIZE + moves[moves.length - 1][0] : -1;
   paint(g.cells, state.board, last, state.line);
   const mine = myColor(g);
   const myTurn = state.status === "active" && mine === state.to_move;
-  g.cells.forEach((cell, i) => { cell.disabled = !myTurn || state.board[i] !== "."; });
+  setPlayable(g.cells, (i) => myTurn && state.board[i] === ".");
+  renderMoves($("move-list"), moves, moves.length, null);
   for (const c of ["b", "w"]) {
     const seat = $("seat-" + c);
     seat.querySelector(".name").textContent = name(c === "b" ? state.black : state.white);
@@ -323,15 +384,16 @@ function onRoom(g) {
   });
   socket.on("socket:refused", (refusal) => {
     $("game-status").textContent = refusal.reason || gettext("The server closed the game.");
-    g.cells.forEach((cell) => { cell.disabled = true; });
+    setPlayable(g.cells, () => false);
   });
 }
 
 /* The board's cells and buttons only ask the server; its answer redraws. */
 function bindControls(g) {
   const socket = g.socket;
+  bindBoardKeys(g.cells);
   g.cells.forEach((cell) => cell.addEventListener("click", () => {
-    if (!g.state) return;
+    if (!g.state || cell.getAttribute("aria-disabled") === "true") return;
     socket.send({type: "game.move", x: Number(cell.dataset.x), y: Number(cell.dataset.y),
       seq: g.state.seq});
   }));
@@ -367,9 +429,18 @@ function replay() {
     for (const [x, y, color] of data.moves.slice(0, step)) board[y * 15 + x] = color;
     const last = step ? data.moves[step - 1][1] * 15 + data.moves[step - 1][0] : -1;
     paint(cells, board.join(""), last, step === total ? data.line : []);
-    cells.forEach((cell) => { cell.disabled = true; });
+    setPlayable(cells, () => false);
     $("replay-step").textContent = String(step);
+    renderMoves($("move-list"), data.moves, step, show);
   }
+
+  // Left and right step through the game, Home and End jump to its ends.
+  const keys = {ArrowLeft: () => step - 1, ArrowRight: () => step + 1, Home: () => 0, End: () => total};
+  document.addEventListener("keydown", (event) => {
+    if (!(event.key in keys) || event.target.closest("input, textarea, select")) return;
+    event.preventDefault();
+    show(keys[event.key]());
+  });
 
   $("replay-first").addEventListener("click", () => show(0));
   $("replay-prev").addEventListener("click", () => show(step - 1));
