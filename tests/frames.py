@@ -182,6 +182,7 @@ EPHEMERAL = frozenset(
     {
         "chat.presence",
         "chat.typing",
+        "game.chat_history",  # on every arrival, after the snapshot
         "game.presence",
         "game.watchers",
         "lobby.players",

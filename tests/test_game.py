@@ -275,6 +275,25 @@ async def test_chat_reaches_players_and_spectators_as_sent(ws, players):
     await watcher.disconnect()
 
 
+async def test_a_late_spectator_reads_the_earlier_chat(ws, players):
+    """Lines said before a spectator arrived come with the board, in order."""
+    ann, bob, carol = players
+    game = await new_game(ann, bob)
+    path = f"/ws/game/{game.pk}/"
+    black, _ = await seat(ws, path, ann)
+    for text in ("good luck", "好棋"):
+        await black.send_json_to({"type": "game.chat", "text": text})
+        await next_frame(black, "game.chat")
+    late, _ = await seat(ws, path, carol)
+    history = await next_frame(late, "game.chat_history")
+    said = [
+        (line["user"]["name"], line["role"], line["text"]) for line in history["lines"]
+    ]
+    assert said == [("ann", "b", "good luck"), ("ann", "b", "好棋")]
+    await black.disconnect()
+    await late.disconnect()
+
+
 async def test_a_full_board_is_a_draw(players):
     """The last cell filled without five ends the game as a draw."""
     from tests.test_game_rules import drawn_game

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from realtime.game import service
-from realtime.models import Game, Move
+from realtime.models import ChatLine, Game, Move
 
 ABORT_NOTE = "Aborted by a moderator."
 
@@ -24,6 +24,18 @@ class MoveInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # moves are played, never typed in
+
+
+class ChatInline(admin.TabularInline):
+    """The game's chat, for a moderator: lines may be deleted, never typed in."""
+
+    model = ChatLine
+    extra = 0
+    fields = ("created_at", "user", "role", "text")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Game)
@@ -44,7 +56,7 @@ class GameAdmin(admin.ModelAdmin):
     raw_id_fields = ("black", "white", "winner", "rematch_offered_by", "rematch")
     readonly_fields = ("board", "seq", "winning_line", "deadline", "turn_started_at")
     date_hierarchy = "created_at"
-    inlines = [MoveInline]
+    inlines = [MoveInline, ChatInline]
     actions = ["abort_games"]
 
     @admin.action(description=_("Abort the selected games in progress"))

@@ -15,8 +15,8 @@ from realtime.core import fanout
 from realtime.core.envelope import CloseCode, ErrorCode, encode, user_ref
 from realtime.core.presence import get_presence
 from realtime.core.sockets import JsonSocket
+from realtime.game import chat, service
 from realtime.game import protocol as proto
-from realtime.game import service
 from realtime.game.protocol import GameError, game_topic
 
 MAX_WATCHERS_LISTED = 50
@@ -89,6 +89,9 @@ class GameSocket(PresenceMixin, JsonSocket):
         await self.follow(self.topic)
         await self.fanout_gap(self.topic, snap["seq"])  # what happened meanwhile
         await self._arrive()
+        # Read after following: a line said meanwhile may come twice, never
+        # not at all; the page keeps each id once.
+        await self.send_json(await database_sync_to_async(chat.history)(self.game_id))
 
     def handlers(self):
         return {
@@ -146,13 +149,8 @@ class GameSocket(PresenceMixin, JsonSocket):
         text = proto.read_chat(frame)
         user = self._need_account()
         colors = dict(zip(self.players, ("b", "w"), strict=True))
-        event = {
-            "type": "game.chat",
-            "user": user_ref(user),
-            "role": colors.get(user.pk, "spectator"),
-            "text": text,
-            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        role = colors.get(user.pk, "spectator")
+        event = await database_sync_to_async(chat.say)(self.game_id, user, role, text)
         await fanout.apublish(self.topic, event)
 
     async def on_sync(self, frame):

@@ -157,3 +157,21 @@ class Move(models.Model):
 
     def __str__(self):
         return f"{self.game_id}#{self.number} {self.color} ({self.x}, {self.y})"
+
+
+class ChatLine(models.Model):
+    """One line of a game's chat, kept so that late spectators read it too."""
+
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="chat")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.CharField(max_length=9)  # "b", "w" or "spectator"
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["game", "id"]
+
+    def __str__(self):
+        return f"{self.game_id}: {self.text[:40]}"

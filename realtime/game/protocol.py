@@ -192,10 +192,18 @@ class WatchersFrame(TypedDict):
 
 class ChatEvent(TypedDict):
     type: Literal["game.chat"]
+    id: int
     user: UserRef
     role: Literal["b", "w", "spectator"]
     text: str
     at: str
+
+
+class ChatHistoryFrame(TypedDict):
+    """The last lines of the game's chat, oldest first, on arrival."""
+
+    type: Literal["game.chat_history"]
+    lines: list[ChatEvent]
 
 
 class LobbyGame(TypedDict):

@@ -100,7 +100,8 @@ def test_players_move_by_keyboard_and_the_replay_steps_with_arrow_keys(
     daphne, sessions, new_page
 ):
     """The board is one tab stop: arrows move over it, Enter plays. Both pages
-    list the moves in renju notation; the replay answers the arrow keys."""
+    list the moves in renju notation; a late spectator reads the earlier chat;
+    the replay answers the arrow keys."""
     server = daphne()
     ann, bob = start_game(new_page, server, sessions)
     ann.locator('.gomoku .cell[tabindex="0"]').focus()  # the centre, h8
@@ -119,6 +120,13 @@ def test_players_move_by_keyboard_and_the_replay_steps_with_arrow_keys(
     for page in (ann, bob):
         expect(page.locator("#move-list li")).to_have_text(["g8", "h10"])
     expect(cell(ann, 7, 5)).to_have_attribute("aria-label", "h10: White")
+
+    ann.locator("#chat-text").fill("good luck")
+    ann.locator("#chat-text").press("Enter")
+    expect(bob.locator("#chat-log li")).to_have_text(["ann (Black) good luck"])
+    late = new_page(server.url)
+    late.goto(ann.url)
+    expect(late.locator("#chat-log li")).to_have_text(["ann (Black) good luck"])
 
     ann.on("dialog", lambda dialog: dialog.accept())
     ann.get_by_role("button", name="Resign").click()

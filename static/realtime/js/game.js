@@ -369,13 +369,21 @@ function onRoom(g) {
     render(g);
   });
   socket.on("game.watchers", (frame) => { $("watchers").textContent = String(frame.count); });
-  socket.on("game.chat", (frame) => {
+  const said = new Set();  // chat line ids shown: history and live may overlap
+  const line = (frame) => {
+    if (said.has(frame.id)) return;
+    said.add(frame.id);
     const role = " (" + (COLORS[frame.role] || gettext("spectator")) + ") ";
     const item = document.createElement("li");
+    item.dataset.id = frame.id;
     item.append(el("strong", "", frame.user.name), el("span", "role", role), el("span", "", frame.text));
-    $("chat-log").append(item);
-    $("chat-log").scrollTop = $("chat-log").scrollHeight;
-  });
+    const log = $("chat-log");
+    const later = [...log.children].find((other) => Number(other.dataset.id) > frame.id);
+    log.insertBefore(item, later || null);  // in the order said, whatever came first
+    log.scrollTop = log.scrollHeight;
+  };
+  socket.on("game.chat", line);
+  socket.on("game.chat_history", (frame) => frame.lines.forEach(line));
   socket.on("error", (frame) => {
     if (!frame.detail) return;
     $("game-error").textContent = frame.detail;
