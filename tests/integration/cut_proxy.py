@@ -42,13 +42,15 @@ class CutProxy:
     arms one cut: the next client frame whose payload ``match`` accepts is
     forwarded, then the client's connection is dropped and nothing the server
     sends after it (its acknowledgement) is passed back: the frames it sent
-    into the void are kept in ``swallowed``."""
+    into the void are kept in ``swallowed``. With ``forward=False`` the frame
+    is lost with the connection instead, before it reaches the server."""
 
     def __init__(self, upstream_port: int):
         self.upstream = upstream_port
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self._match: Callable[[bytes], bool] | None = None
+        self._forward = True
         self._lock = threading.Lock()
         self.cut = threading.Event()
         self.swallowed: list[bytes] = []
@@ -71,10 +73,10 @@ class CutProxy:
     def stop(self) -> None:
         self.listener.close()
 
-    def cut_after(self, match: Callable[[bytes], bool]) -> None:
+    def cut_after(self, match: Callable[[bytes], bool], forward: bool = True) -> None:
         self.cut.clear()
         with self._lock:
-            self._match = match
+            self._match, self._forward = match, forward
 
     def _take_cut(self, payload: bytes) -> bool:
         with self._lock:
@@ -116,8 +118,10 @@ class CutProxy:
             frames = bytearray(rest)
             while True:
                 for raw, payload in client_frames(frames):
-                    server.sendall(raw)
-                    if self._take_cut(payload):
+                    cut = self._take_cut(payload)
+                    if self._forward or not cut:
+                        server.sendall(raw)
+                    if cut:
                         link["cut"] = True
                         # The client loses its connection at once; the server
                         # keeps its end a moment, so it reads the frame and
