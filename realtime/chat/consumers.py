@@ -120,23 +120,30 @@ class ChatSocket(JsonSocket):
                 snap = await shared_snapshot(self.room.pk)
                 kind = "chat.reset" if after else "chat.history"
                 frames, mode, last = (
-                    [{"type": kind, **snap}],
+                    [self.replying({"type": kind, **snap})],
                     kind[5:],
                     snap["last_seq"],
                 )
                 self.outbox.start_stream(stream, floor=last)
             joined = await self._joined_frame(mode, last)
-            self._put_first(stream, [joined, *frames])
+            self._put_first(stream, [self.replying(joined), *frames])
 
     async def on_send(self, frame):
+        """Store a message; with a ``cid`` or a ``ref``, acknowledge it."""
         text = text_field(frame, "text", max_length=proto.MAX_TEXT)
+        cid = proto.cid_field(frame)
         try:
-            await db(service.post_message)(self.room.pk, self.user, text)
+            message = await db(service.post_message)(
+                self.room.pk, self.user, text, cid=cid
+            )
         except Flooded as exc:
             if exc.abuse:
                 await self.close(CloseCode.POLICY_VIOLATION)
                 return
             raise
+        if cid or frame.get("ref") is not None:
+            ack = {"type": "chat.ack", "cid": cid or None, "id": message.pk}
+            await self.send_json({**ack, "seq": message.seq})
 
     async def on_edit(self, frame):
         message_id = proto.id_field(frame)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 MAX_MESSAGE_LENGTH = 4000  # hard ceiling for a room's own max_length
+MAX_CID_LENGTH = 64  # a client's id for its message (chat.protocol.MAX_CID)
 
 
 class Room(models.Model):
@@ -97,11 +98,21 @@ class Message(models.Model):
     created_at = models.DateTimeField(_("posted"), default=timezone.now)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+    # The client's id for the message (chat.send's "cid"): a send repeated
+    # after a reconnect finds the message it stored the first time.
+    cid = models.CharField(
+        _("client message id"), max_length=MAX_CID_LENGTH, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["room", "seq"]
         constraints = [
-            models.UniqueConstraint(fields=["room", "seq"], name="chat_message_seq")
+            models.UniqueConstraint(fields=["room", "seq"], name="chat_message_seq"),
+            models.UniqueConstraint(
+                fields=["room", "author", "cid"],
+                condition=~Q(cid=""),
+                name="chat_message_cid",
+            ),
         ]
         verbose_name = _("chat message")
         verbose_name_plural = _("chat messages")

@@ -14,7 +14,15 @@ from typing import Literal, NotRequired, TypedDict
 
 from django.conf import settings
 
-from realtime.core.envelope import ErrorCode, ProtocolError, UserRef, int_field
+from realtime.core.envelope import (
+    ErrorCode,
+    ProtocolError,
+    Reply,
+    Request,
+    UserRef,
+    int_field,
+    text_field,
+)
 
 SUBPROTOCOLS = ("chat", "superchat")  # what this server speaks
 PLAIN = "chat"  # the plain-text subprotocol
@@ -23,6 +31,7 @@ LOBBY_TOPIC = "chat.rooms"
 
 # Chat's limits are settings.DUPLEX["CHAT_*"] (project/settings.py, DUPLEX_CHAT_*).
 MAX_TEXT = 4000  # no room allows more (models.chat.MAX_MESSAGE_LENGTH)
+MAX_CID = 64  # a client message id (models.chat.MAX_CID_LENGTH)
 MENTION_RE = re.compile(r"@(\w[\w.+-]*)")
 
 
@@ -52,34 +61,37 @@ class MessageData(TypedDict):
 # Client -> server.
 
 
-class JoinFrame(TypedDict):
+class JoinFrame(Request):
     """Sent on every (re)open; ``after`` is the last seq seen (0: none)."""
 
     type: Literal["chat.join"]
     after: NotRequired[int]
 
 
-class SendFrame(TypedDict):
+class SendFrame(Request):
+    """``cid``: the client's id for the message; a resend with it is stored once."""
+
     type: Literal["chat.send"]
     text: str
+    cid: NotRequired[str]
 
 
-class EditFrame(TypedDict):
+class EditFrame(Request):
     type: Literal["chat.edit"]
     id: int
     text: str
 
 
-class DeleteFrame(TypedDict):
+class DeleteFrame(Request):
     type: Literal["chat.delete"]
     id: int
 
 
-class TypingFrame(TypedDict):
+class TypingFrame(Request):
     type: Literal["chat.typing"]
 
 
-class HistoryRequest(TypedDict):
+class HistoryRequest(Request):
     """Load earlier messages: those with ``seq < before``."""
 
     type: Literal["chat.history"]
@@ -87,7 +99,7 @@ class HistoryRequest(TypedDict):
     limit: NotRequired[int]
 
 
-class WhoFrame(TypedDict):
+class WhoFrame(Request):
     type: Literal["chat.who"]
 
 
@@ -115,7 +127,7 @@ class RoomInfo(TypedDict):
     edit_seconds: int
 
 
-class JoinedFrame(TypedDict):
+class JoinedFrame(Reply):
     type: Literal["chat.joined"]
     room: RoomInfo
     you: UserRef | None
@@ -126,7 +138,7 @@ class JoinedFrame(TypedDict):
     resume: Literal["history", "replay", "reset"]
 
 
-class HistoryFrame(TypedDict):
+class HistoryFrame(Reply):
     """The snapshot on join (``last_seq``) or a page of earlier ones (``before``)."""
 
     type: Literal["chat.history", "chat.reset"]
@@ -157,12 +169,22 @@ class DeletedFrame(TypedDict):
     id: int
 
 
+class AckFrame(Reply):
+    """The answer to a ``chat.send`` with a ``cid`` or a ``ref``: it is stored, as
+    message ``id`` at ``seq``, whether by this send or by an earlier one."""
+
+    type: Literal["chat.ack"]
+    cid: str | None
+    id: int
+    seq: int
+
+
 class TypingEvent(TypedDict):
     type: Literal["chat.typing"]
     user: UserRef
 
 
-class PresenceFrame(TypedDict):
+class PresenceFrame(Reply):
     """``diff``: who came and went since the last one (at most one per room and
     interval); ``members`` only in rooms of up to 200. ``list``: a page."""
 
@@ -200,6 +222,13 @@ def after_field(frame: dict) -> int:
 
 def id_field(frame: dict) -> int:
     return int_field(frame, "id", minimum=1)
+
+
+def cid_field(frame: dict) -> str:
+    """The client message id of a ``chat.send``; "" when it has none."""
+    if frame.get("cid") is None:
+        return ""
+    return text_field(frame, "cid", max_length=MAX_CID, strip=False)
 
 
 def history_request(frame: dict) -> tuple[int, int]:

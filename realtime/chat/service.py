@@ -182,13 +182,27 @@ def _check_slow_mode(room: Room, user) -> None:
         )
 
 
-def post_message(room_id: int, user, text: str, image: str = "") -> Message:
-    """Store a user's message and publish it; raises ProtocolError when refused."""
+def post_message(
+    room_id: int, user, text: str, image: str = "", *, cid: str = ""
+) -> Message:
+    """Store a user's message and publish it; raises ProtocolError when refused.
+
+    With a ``cid`` (the client's id for the message), a message this user
+    already stored in this room under it is returned instead, unchanged: a
+    send repeated after a lost acknowledgement is stored once, and is neither
+    refused nor counted against the flood limit.
+    """
     if not user.is_authenticated:
         raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
+    if (stored := _stored(room_id, user, cid)) is not None:
+        return stored
     check_flood(user.pk)
     with transaction.atomic():
         room = _locked(room_id)
+        # Under the room lock, a twin of this send racing in from another
+        # socket has either committed (and is found) or waits for us.
+        if (stored := _stored(room_id, user, cid)) is not None:
+            return stored
         _check_can_post(room, user)
         _check_slow_mode(room, user)
         text = room_text(text.strip(), room.max_length)
@@ -201,10 +215,17 @@ def post_message(room_id: int, user, text: str, image: str = "") -> Message:
             text=text,
             image=image,
             seq=room.last_seq + 1,
+            cid=cid,
         )
         _append(room, RoomEvent.MESSAGE, message)
         transaction.on_commit(partial(_signal_posted, message, room))
     return message
+
+
+def _stored(room_id: int, user, cid: str) -> Message | None:
+    if not cid:
+        return None
+    return Message.objects.filter(room_id=room_id, author=user, cid=cid).first()
 
 
 def announce(room_id: int, text: str, by=None) -> Message:

@@ -50,16 +50,34 @@ class ErrorCode(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-class ErrorFrame(TypedDict):
+# A client frame's ``ref``: the client's own label for it, echoed by the frames
+# that answer it. Bounded, so no client makes the server hold a large one.
+Ref = str | int
+MAX_REF_LENGTH = 64
+MAX_REF_INT = 2**53  # what a JavaScript number holds exactly
+
+
+class Request(TypedDict):
+    """The base of every client frame: any may carry a ``ref``."""
+
+    ref: NotRequired[Ref]
+
+
+class Reply(TypedDict):
+    """The base of every frame that answers a client frame: it echoes the ``ref``."""
+
+    ref: NotRequired[Ref]
+
+
+class ErrorFrame(Reply):
     type: Literal["error"]
     code: str
     detail: str
-    ref: NotRequired[str]
     reason: NotRequired[str]  # game refusals name the rule too (game.protocol)
     until: NotRequired[str | None]  # a chat mute's end, ISO 8601; None: for good
 
 
-class PongFrame(TypedDict):
+class PongFrame(Reply):
     """The answer to a client's ``{"type": "ping"}`` on every JSON endpoint."""
 
     type: Literal["pong"]
@@ -87,7 +105,7 @@ class ProtocolError(Exception):
         self.code = code
         self.detail = detail
 
-    def frame(self, ref: str | None = None) -> ErrorFrame:
+    def frame(self, ref: Ref | None = None) -> ErrorFrame:
         frame: ErrorFrame = {
             "type": "error",
             "code": str(self.code),
@@ -201,6 +219,18 @@ def int_field(
     if not minimum <= value <= maximum:
         raise _invalid(name, f"between {minimum} and {maximum}")
     return value
+
+
+def ref_field(frame: dict) -> Ref | None:
+    """The frame's ``ref``: None, a string of 1 to 64 characters, or an integer."""
+    value = frame.get("ref")
+    if value is None:
+        return None
+    if isinstance(value, str) and 1 <= len(value) <= MAX_REF_LENGTH:
+        return value
+    if type(value) is int and -MAX_REF_INT <= value <= MAX_REF_INT:
+        return value
+    raise _invalid("ref", f"a string of 1 to {MAX_REF_LENGTH} characters or an integer")
 
 
 def str_list_field(

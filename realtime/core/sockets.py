@@ -3,6 +3,8 @@
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -17,8 +19,10 @@ from realtime.core.envelope import (
     CloseCode,
     ErrorCode,
     ProtocolError,
+    Ref,
     decode_frame,
     encode,
+    ref_field,
 )
 from realtime.core.fanout import Outbox, get_hub
 from realtime.core.outages import OUTAGE_RETRY, SERVICE_ERRORS
@@ -29,6 +33,24 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
 UNAVAILABLE = "A service this page needs is briefly unavailable; try again."
+
+
+@dataclass
+class Answer:
+    """The client frame a socket is handling now, whose replies echo its ``ref``.
+
+    Kept in a context variable rather than on the socket: fan-out hooks
+    (``fanout_control``) run beside a handler, and what they send answers no
+    one. A task started by a handler copies the context, so ``done`` marks the
+    end of the handler for it too.
+    """
+
+    socket: object
+    ref: Ref | None = None
+    done: bool = False
+
+
+_answering: ContextVar[Answer | None] = ContextVar("answering", default=None)
 
 
 class NoDatabase:
@@ -144,10 +166,24 @@ class JsonSocket(ObservedSocket):
         return {}
 
     async def receive(self, text_data=None, bytes_data=None):
-        """Check, decode and dispatch one client frame; errors never escape."""
+        """Check, decode and dispatch one client frame; errors never escape.
+
+        Every frame sent while it is handled (its reply, its error) echoes its
+        ``ref``.
+        """
+        answer = Answer(self)
+        token = _answering.set(answer)
+        try:
+            await self._handle(answer, text_data, bytes_data)
+        finally:
+            answer.done = True
+            _answering.reset(token)
+
+    async def _handle(self, answer: Answer, text_data, bytes_data) -> None:
         try:
             frame = self.decode(text_data, bytes_data)
             metrics.messages_in.inc(self.endpoint)
+            answer.ref = ref_field(frame)
             if not self.bucket.take():
                 metrics.rate_limited.inc(self.endpoint)
                 await self.strike(
@@ -189,10 +225,19 @@ class JsonSocket(ObservedSocket):
             return
         await self.send_json(error.frame())
 
+    def replying(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """``frame``, with the ``ref`` of the client frame it answers, if any."""
+        answer = _answering.get()
+        if answer is None or answer.done or answer.socket is not self:
+            return frame
+        if answer.ref is None or "ref" in frame:
+            return frame
+        return {**frame, "ref": answer.ref}
+
     async def send_json(self, content: dict[str, Any]) -> None:
         """Send one frame through the outbox, in order with fan-out frames."""
         metrics.messages_out.inc(self.endpoint)
-        self.outbox.put_text(encode(content))
+        self.outbox.put_text(encode(self.replying(content)))
 
     async def close(self, code=None, reason=None):
         """Close after every frame already queued (error frames, last events)."""

@@ -15,6 +15,9 @@ from typing import Literal, NotRequired, TypedDict
 from realtime.core.envelope import (
     ErrorCode,
     ProtocolError,
+    Ref,
+    Reply,
+    Request,
     UserRef,
     int_field,
     text_field,
@@ -38,7 +41,7 @@ class GameError(ProtocolError):
         super().__init__(code, detail)
         self.reason = reason
 
-    def frame(self, ref: str | None = None):
+    def frame(self, ref: Ref | None = None):
         frame = dict(super().frame(ref))
         frame["reason"] = self.reason
         return frame
@@ -47,24 +50,24 @@ class GameError(ProtocolError):
 # Client frames.
 
 
-class MoveFrame(TypedDict):
+class MoveFrame(Request):
     type: Literal["game.move"]
     x: int
     y: int
     seq: NotRequired[int]  # the last seq the client saw; a stale one is refused
 
 
-class ChatFrame(TypedDict):
+class ChatFrame(Request):
     type: Literal["game.chat"]
     text: str
 
 
-class SyncFrame(TypedDict):
+class SyncFrame(Request):
     type: Literal["game.sync"]
     after: int
 
 
-class CreateFrame(TypedDict):
+class CreateFrame(Request):
     type: Literal["lobby.create"]
     clock: NotRequired[int]  # minutes per player; 0 or absent: no clock
 
@@ -125,7 +128,7 @@ class GameState(TypedDict):
     deadline: float | None  # epoch seconds a waiting game expires
 
 
-class SnapshotFrame(TypedDict):
+class SnapshotFrame(Reply):
     type: Literal["game.snapshot"]
     seq: int
     game: GameState
@@ -140,7 +143,7 @@ class StartedFrame(TypedDict):
     clock: Clock
 
 
-class MovedFrame(TypedDict):
+class MovedFrame(Reply):
     type: Literal["game.move"]
     seq: int
     number: int
@@ -242,7 +245,7 @@ class LobbySpectatorsFrame(TypedDict):
     count: int
 
 
-class LobbyCreatedFrame(TypedDict):
+class LobbyCreatedFrame(Reply):
     """The reply to ``lobby.create``: the new game's id."""
 
     type: Literal["lobby.created"]

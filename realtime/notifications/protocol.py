@@ -15,6 +15,8 @@ Server -> client:
 
 from typing import Literal, TypedDict
 
+from realtime.core.envelope import Reply
+
 RECENT = 20  # notifications sent to a client that starts from nothing
 MAX_REPLAY = 200  # a longer gap is a reset: the client gets the RECENT newest
 MAX_GAP_REPLAY = 1000  # rows replayed after a slow-socket overflow
@@ -40,7 +42,7 @@ class NewFrame(TypedDict):
     notification: NotificationData
 
 
-class StateFrame(TypedDict):
+class StateFrame(Reply):
     type: Literal["notifications.state"]
     unread: int
     last_seq: int

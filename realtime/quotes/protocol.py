@@ -17,7 +17,13 @@ from typing import Literal, TypedDict
 
 from django.conf import settings
 
-from realtime.core.envelope import ErrorCode, ProtocolError, str_list_field
+from realtime.core.envelope import (
+    ErrorCode,
+    ProtocolError,
+    Reply,
+    Request,
+    str_list_field,
+)
 
 INSTRUMENTS_TOPIC = "quotes.instruments"
 MAX_SYMBOL_LENGTH = 20
@@ -58,13 +64,13 @@ class TickFrame(QuoteInfo):
     type: Literal["quotes.tick"]
 
 
-class SnapshotFrame(TypedDict):
+class SnapshotFrame(Reply):
     type: Literal["quotes.snapshot"]
     quotes: list[QuoteInfo]
     subscribed: list[str]
 
 
-class UnsubscribedFrame(TypedDict):
+class UnsubscribedFrame(Reply):
     type: Literal["quotes.unsubscribed"]
     symbols: list[str]
     subscribed: list[str]
@@ -75,13 +81,13 @@ class InstrumentsFrame(TypedDict):
     instruments: list[InstrumentInfo]
 
 
-class HandshakeFrame(TypedDict):
+class HandshakeFrame(Reply):
     type: Literal["quotes.handshake"]
     request_bytes: int | None  # None when the server cannot tell (not daphne)
     response_bytes: int | None
 
 
-class SubscribeFrame(TypedDict):
+class SubscribeFrame(Request):
     type: Literal["quotes.subscribe", "quotes.unsubscribe"]
     symbols: list[str]
 

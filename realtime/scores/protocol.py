@@ -9,7 +9,7 @@ conflated per match id: a slow or returning client gets the newest state.
 
 from typing import Literal, NotRequired, TypedDict
 
-from realtime.core.envelope import ErrorCode, ProtocolError
+from realtime.core.envelope import ErrorCode, ProtocolError, Reply, Request
 
 TOPIC_ALL = "scores"
 MAX_MATCHES = 50
@@ -49,7 +49,7 @@ class MatchState(TypedDict):
     url: str
 
 
-class SubscribeFrame(TypedDict):
+class SubscribeFrame(Request):
     type: Literal["scores.subscribe", "scores.unsubscribe"]
     matches: Literal["all"] | list[int]
 
@@ -57,7 +57,7 @@ class SubscribeFrame(TypedDict):
 CLIENT_FRAMES = (SubscribeFrame,)
 
 
-class SnapshotFrame(TypedDict):
+class SnapshotFrame(Reply):
     type: Literal["scores.snapshot"]
     matches: list[MatchState]
     missing: NotRequired[list[int]]

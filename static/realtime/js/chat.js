@@ -5,6 +5,11 @@
  * seen (socket.lastSeq), and the server replays what was missed, in order.
  * Everything a user wrote (messages, names, topics) enters the page through
  * textContent and DOM nodes built here: never as HTML.
+ *
+ * A message is sent as a request with its own id (cid): client.js sends it
+ * again after a reconnect until the server acknowledges it, and the server
+ * stores it once. A message the server refuses (rate limit, mute) goes back
+ * into the box, so no text is lost.
  */
 import {$, connect, el, readJson, supported} from "./client.js";
 
@@ -41,6 +46,7 @@ function room(cfg) {
     editing: null,
     typedAt: 0,
     errorTimer: null,
+    returned: 0,  // length of the refused texts at the start of the box
   };
   r.socket = connect("/ws/chat/" + encodeURIComponent(cfg.slug) + "/", {
     protocols: ["superchat"],
@@ -291,6 +297,25 @@ function showError(r, text) {
   r.errorTimer = setTimeout(() => { box.hidden = true; }, 8000);
 }
 
+/* A random id for a message, unique per sender (crypto.randomUUID needs
+ * a secure context; getRandomValues does not). */
+function messageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/* Put a refused message back into the box: after the texts given back before
+ * it (in the order they were sent), before what was typed since. */
+function giveBack(r, text) {
+  const input = r.input;
+  const at = Math.min(r.returned, input.value.length);
+  const head = input.value.slice(0, at);
+  const tail = input.value.slice(at);
+  const joined = (head ? head + " " : "") + text;
+  input.value = joined + (tail && !tail.startsWith(" ") ? " " : "") + tail;
+  r.returned = joined.length;
+}
+
 function startEdit(r, id) {
   const li = r.items.get(id);
   if (!li) return;
@@ -318,8 +343,10 @@ function bindForm(r) {
       r.socket.send({type: "chat.edit", id: r.editing, text: text});
       stopEdit(r);
     } else if (text) {
-      r.socket.send({type: "chat.send", text: text});
+      r.socket.request({type: "chat.send", text: text, cid: messageId()})
+        .catch(() => giveBack(r, text));
       input.value = "";
+      r.returned = 0;
     }
   });
   $("chat-cancel-edit").addEventListener("click", () => stopEdit(r));

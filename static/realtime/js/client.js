@@ -7,6 +7,8 @@
  *   socket.on("chat.message", (frame) => ...);   // JSON frames by "type"
  *   socket.on("socket:close", (close) => ...);   // the socket's own events
  *   socket.send({type: "chat.send", text: "hi"});
+ *   socket.request({type: "chat.send", text: "hi", cid: newId()})
+ *     .then((ack) => ...).catch((error) => ...);  // kept until answered
  *   socket.off("chat.message", fn);
  *
  * Listeners hear either a frame type ("chat.message", "error": the server's
@@ -36,6 +38,13 @@
  * - gives up on a socket stuck in CONNECTING after connectTimeout, and retries;
  * - queues sends while not open (bounded: the oldest are dropped past maxQueue)
  *   and flushes them, after the hello frame, on open;
+ * - request(frame) tags the frame with a fresh "ref" and keeps it until the
+ *   server answers (a frame echoing that ref): it is sent again after every
+ *   reconnect, so use it for frames the server takes once however often they
+ *   come (chat.send with a cid). The promise resolves with the reply, or
+ *   rejects with the error frame; with {type: "error", code: "closed"} when
+ *   the socket closes for good or is refused, and code "dropped" past
+ *   maxQueue requests waiting;
  * - detects a stale connection: with heartbeat set, it sends {type: "ping"}
  *   after that long without a frame and reconnects if nothing comes back;
  * - remembers the last seq seen per stream (seen/lastSeq), for hello frames
@@ -92,6 +101,8 @@ class DuplexSocket {
     this.ws = null;
     this.state = "connecting";
     this.queue = [];
+    this.pending = new Map();  // ref -> {data, resolve, reject}: unanswered requests
+    this._refs = 0;
     this.lastSeq = {};
     this.attempt = 0;
     this.listeners = {};
@@ -144,6 +155,42 @@ class DuplexSocket {
     return false;
   }
 
+  /* Send a frame and keep it until a frame echoing its ref answers it,
+   * sending it again on every reopen; a promise of the reply. */
+  request(frame) {
+    const ref = ++this._refs;
+    const data = JSON.stringify(Object.assign({}, frame, {ref: ref}));
+    return new Promise((resolve, reject) => {
+      if (this.closedByUser || this.refusal) {
+        reject({type: "error", code: "closed", detail: ""});
+        return;
+      }
+      this.pending.set(ref, {data: data, resolve: resolve, reject: reject});
+      if (this.pending.size > this.options.maxQueue) {
+        const [oldest, entry] = this.pending.entries().next().value;
+        this.pending.delete(oldest);
+        entry.reject({type: "error", code: "dropped", detail: ""});
+      }
+      if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(data);
+    });
+  }
+
+  /* A frame that echoes a pending request's ref answers it. */
+  _answer(frame) {
+    const entry = frame && this.pending.get(frame.ref);
+    if (!entry) return;
+    this.pending.delete(frame.ref);
+    if (frame.type === "error") entry.reject(frame);
+    else entry.resolve(frame);
+  }
+
+  /* The socket is done for good: no request will be answered. */
+  _abandon(detail) {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) entry.reject({type: "error", code: "closed", detail: detail || ""});
+  }
+
   /* Record that frame `seq` of `stream` was seen; false for a duplicate.
    * Also false for a frame after a hole (a frame before it never came):
    * the socket then resyncs, and the stream resumes after the last seq seen. */
@@ -183,6 +230,7 @@ class DuplexSocket {
     this._stopHeartbeat();
     if (this.ws && this.ws.readyState < WebSocket.CLOSING) this.ws.close(code || 1000, reason);
     this._setState("offline");
+    this._abandon(reason);
   }
 
   /* Open again after close() or a refusal. */
@@ -235,6 +283,9 @@ class DuplexSocket {
       if (hello) ws.send(this.options.json ? JSON.stringify(hello) : hello);
       const pending = this.queue.splice(0);
       for (const data of pending) ws.send(data);
+      // Requests never answered: the last socket may have carried them, and
+      // the answer was lost with it. The server takes them once.
+      for (const entry of this.pending.values()) ws.send(entry.data);
       this._startHeartbeat();
       this.emit("socket:open", event);
     };
@@ -250,6 +301,7 @@ class DuplexSocket {
         this.emit("socket:message", event.data);
         return;
       }
+      if (frame && frame.ref !== undefined) this._answer(frame);
       if (frame && frame.type === "pong") return;
       this.emit("socket:message", frame);
       const type = frame && frame.type;
@@ -270,7 +322,10 @@ class DuplexSocket {
         this.emit("socket:refused", this.refusal);
       }
       if (retry) this._scheduleReconnect(event);
-      else this._setState("offline");
+      else {
+        this._setState("offline");
+        this._abandon(event.reason);
+      }
     };
   }
 
