@@ -2,26 +2,39 @@
 
 from django.shortcuts import get_object_or_404, render
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 
-from realtime.models import Match, Team, TeamFollow
+from realtime.models import Match, MatchEvent, Team, TeamFollow
 from realtime.scores import service as scoreboard
 
 # The list's order, kept by scores.js as matches change: live on top.
 ORDER = {"live": 0, "half_time": 0, "scheduled": 1, "finished": 2}
 
 
+def _event_labels() -> dict[str, str]:
+    return {kind: capfirst(label) for kind, label in MatchEvent.Kind.choices}
+
+
 def _for_page(states):
     """The wire states, with the kick-off as a datetime for the template's
-    fallback text (scores.js rewrites it in the viewer's own time zone)."""
+    fallback text (scores.js rewrites it in the viewer's own time zone) and
+    each event's label in the reader's language."""
+    labels = _event_labels()
     for state in states:
         state["kickoff_at"] = parse_datetime(state["kickoff"])
+        for event in state["events"]:
+            event["label"] = labels.get(event["kind"], event["kind"])
     return states
 
 
 def _render(request, template: str, context: dict):
-    """Every scores page carries the status labels in the reader's language:
-    live updates show these, not the socket's (server language) labels."""
-    context["status_labels"] = dict(Match.Status.choices)
+    """Every scores page carries the labels of statuses and events in the
+    reader's language: live updates show these, not the socket's (server
+    language) labels."""
+    context["labels"] = {
+        "status": dict(Match.Status.choices),
+        "event": _event_labels(),
+    }
     return render(request, template, context)
 
 

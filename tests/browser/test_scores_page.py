@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from project.settings import redis_channel_layer
-from realtime.models import Competition
+from realtime.models import Competition, MatchEvent
 from tests.browser.threads import in_thread
 from tests.conftest import REDIS_URL
 from tests.scores_factory import change, make_match
@@ -16,6 +16,7 @@ from tests.scores_factory import change, make_match
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
+ZH = {"extra_http_headers": {"Accept-Language": "zh-hans"}}
 ROW_IDS = "[...document.querySelectorAll('.match-row')].map((r) => r.dataset.matchId)"
 SECTIONS = "[...document.querySelectorAll('.competition h2')].map((h) => h.textContent)"
 
@@ -39,10 +40,12 @@ def day(transactional_db):
     """A morning of one league: two upcoming matches and a finished one, and a cup
     whose only match is upcoming."""
     cup = Competition.objects.create(name="Alpha Cup", slug="alpha-cup")
+    done = make_match("Tigers", "Wolves", kickoff=at_utc(8), status="finished")
+    MatchEvent.objects.create(match=done, kind="goal", minute=23, team=done.home)
     return {
         "early": make_match("Lions", "Harbour", kickoff=at_utc(10)),
         "late": make_match("Falcons", "Rovers", kickoff=at_utc(12)),
-        "done": make_match("Tigers", "Wolves", kickoff=at_utc(8), status="finished"),
+        "done": done,
         "cup": make_match("Bears", "Eagles", kickoff=at_utc(9), competition=cup),
     }
 
@@ -103,11 +106,10 @@ def test_a_match_that_kicks_off_moves_to_the_top(day, scores_server, new_page):
 def test_chinese_status_labels_stay_chinese_through_live_updates(
     day, scores_server, new_page
 ):
-    """The socket's snapshot and updates carry English labels; the page keeps
-    its own: 进行中, 未开始, 已结束."""
-    page = new_page(
-        scores_server.url, extra_http_headers={"Accept-Language": "zh-hans"}
-    )
+    """The socket's snapshot and updates carry English labels; the list keeps
+    its own (未开始, 进行中, 已结束), and a match's timeline says 进球, served
+    and live."""
+    page = new_page(scores_server.url, **ZH)
     page.goto("/scores/")
     live(page)
     status = page.locator(f'.match-row[data-match-id="{day["late"].pk}"] .match-status')
@@ -118,6 +120,19 @@ def test_chinese_status_labels_stay_chinese_through_live_updates(
     expect(done).to_have_text("已结束")
     save(day["late"], status="half_time", minute=45)
     expect(status).to_have_text("中场休息")
+
+    served = new_page(scores_server.url, java_script_enabled=False, **ZH)
+    served.goto(f"/scores/{day['done'].pk}/")
+    expect(served.locator("#timeline .event-kind")).to_have_text("进球")
+    page.goto(f"/scores/{day['done'].pk}/")
+    live(page)
+    expect(page.locator(".match-status")).to_have_text("已结束")
+    expect(page.locator("#timeline .event-kind")).to_have_text("进球")
+    rev = page.locator(".match-row").get_attribute("data-rev")
+    save(day["done"], minute=91)
+    expect(page.locator(".match-row")).not_to_have_attribute("data-rev", rev)
+    expect(page.locator(".match-status")).to_have_text("已结束")
+    expect(page.locator("#timeline .event-kind")).to_have_text("进球")
 
 
 def test_the_list_fits_a_phone(day, scores_server, new_page):
@@ -133,3 +148,6 @@ def test_the_list_fits_a_phone(day, scores_server, new_page):
     expect(score).to_have_text("10 - 0")
     line = score.locator(".home-score").bounding_box()["height"]
     assert score.bounding_box()["height"] < 1.5 * line + 4
+    page.goto(f"/scores/{long.pk}/")
+    live(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -12,8 +12,8 @@ import {connect, el, supported} from "./client.js";
   const lang = document.documentElement.lang || undefined;
   const clock = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
   const day = new Intl.DateTimeFormat(lang, {month: "short", day: "numeric"});
-  const labels = document.getElementById("match-status-labels");
-  const STATUS_LABELS = labels ? JSON.parse(labels.textContent) : {};
+  const labels = document.getElementById("scores-labels");
+  const LABELS = labels ? JSON.parse(labels.textContent) : {status: {}, event: {}};
 
   // "20:00" today, "3 Dec 20:00" on another day, both in local time.
   function showKickoff(node) {
@@ -30,11 +30,6 @@ import {connect, el, supported} from "./client.js";
   const matches = choice === "all" ? "all" : [Number(choice)];
   const revs = {};
   const RANK = {live: 0, half_time: 0, scheduled: 1, finished: 2};  // views.ORDER
-  const KIND_LABELS = {
-    kick_off: () => gettext("Kick-off"), goal: () => gettext("Goal"),
-    card: () => gettext("Card"), substitution: () => gettext("Substitution"),
-    half_time: () => gettext("Half-time"), full_time: () => gettext("Full-time"),
-  };
 
   // Rows and competitions as the server renders them: the page's <template>s
   // hold the same _match.html and _competition.html includes, empty; apply()
@@ -103,7 +98,7 @@ import {connect, el, supported} from "./client.js";
       const side = e.team === m.home.id ? " home" : e.team ? " away" : "";
       const item = el("li", "event event-" + e.kind + side);
       item.append(el("span", "event-minute", e.minute + "'"), " ",
-        el("span", "event-kind", (KIND_LABELS[e.kind] || (() => e.kind))()), " ",
+        el("span", "event-kind", LABELS.event[e.kind] || e.kind), " ",
         el("span", "event-player", e.player), " ", el("span", "event-detail", e.detail));
       list.append(item);
     }
@@ -124,7 +119,7 @@ import {connect, el, supported} from "./client.js";
     const before = home.textContent + "-" + away.textContent;
     row.dataset.status = m.status;
     row.dataset.rev = m.rev;
-    row.querySelector(".match-status").textContent = STATUS_LABELS[m.status] || m.status_label;
+    row.querySelector(".match-status").textContent = LABELS.status[m.status] || m.status_label;
     row.querySelector(".match-minute").textContent = m.status === "live" ? m.minute + "'" : "";
     row.querySelector(".team.home").textContent = m.home.name;
     row.querySelector(".team.away").textContent = m.away.name;
