@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
 ZH = {"extra_http_headers": {"Accept-Language": "zh-hans"}}
 ROW_IDS = "[...document.querySelectorAll('.match-row')].map((r) => r.dataset.matchId)"
+TIMELINE = "[...document.querySelectorAll('#timeline li')].map((li) => li.outerHTML)"
 SECTIONS = "[...document.querySelectorAll('.competition h2')].map((h) => h.textContent)"
 
 
@@ -133,6 +134,7 @@ def test_chinese_status_labels_stay_chinese_through_live_updates(
     expect(page.locator(".match-row")).not_to_have_attribute("data-rev", rev)
     expect(page.locator(".match-status")).to_have_text("已结束")
     expect(page.locator("#timeline .event-kind")).to_have_text("进球")
+    assert page.evaluate(TIMELINE) == served.evaluate(TIMELINE)  # the same markup
 
 
 def test_the_list_fits_a_phone(day, scores_server, new_page):

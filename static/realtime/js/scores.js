@@ -6,7 +6,7 @@
  * Kick-off times are shown in the viewer's own time zone, and status labels
  * come from the page (in its language), not from the socket.
  */
-import {connect, el, supported} from "./client.js";
+import {connect, supported} from "./client.js";
 
 (function () {
   const lang = document.documentElement.lang || undefined;
@@ -31,9 +31,8 @@ import {connect, el, supported} from "./client.js";
   const revs = {};
   const RANK = {live: 0, half_time: 0, scheduled: 1, finished: 2};  // views.ORDER
 
-  // Rows and competitions as the server renders them: the page's <template>s
-  // hold the same _match.html and _competition.html includes, empty; apply()
-  // fills in what changes.
+  // Rows, competitions and timeline events as the server renders them: the
+  // page's <template>s hold the same includes, empty; apply() fills them in.
   function copyOf(id) {
     return document.getElementById(id).content.firstElementChild.cloneNode(true);
   }
@@ -96,13 +95,15 @@ import {connect, el, supported} from "./client.js";
     list.textContent = "";
     for (const e of m.events) {
       const side = e.team === m.home.id ? " home" : e.team ? " away" : "";
-      const item = el("li", "event event-" + e.kind + side);
-      item.append(el("span", "event-minute", e.minute + "'"), " ",
-        el("span", "event-kind", LABELS.event[e.kind] || e.kind), " ",
-        el("span", "event-player", e.player), " ", el("span", "event-detail", e.detail));
+      const item = copyOf("event-template");
+      item.className = "event event-" + e.kind + side;
+      item.querySelector(".event-minute").textContent = e.minute + "'";
+      item.querySelector(".event-kind").textContent = LABELS.event[e.kind] || e.kind;
+      item.querySelector(".event-player").textContent = e.player;
+      item.querySelector(".event-detail").textContent = e.detail;
       list.append(item);
     }
-    if (!m.events.length) list.append(el("li", "event-empty", gettext("Nothing has happened yet.")));
+    if (!m.events.length) list.append(copyOf("no-events-template"));
   }
 
   function apply(m) {
