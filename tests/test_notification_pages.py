@@ -147,6 +147,9 @@ def test_an_alert_on_a_symbol_not_on_the_board_is_refused(ann_client, acme):
     form = post(ann_client, "/notifications/alerts/", {**bad, "symbol": "zzzz"})
     page = ann_client.get(form["Location"]).content.decode()
     assert "There is no instrument ZZZZ on the quotes board." in page
+    datalist = page.split('<datalist id="alert-symbols">')[1].split("</datalist>")[0]
+    offered = re.findall(r'<option value="([^"]+)">', datalist)
+    assert offered == ["ACME"]  # the form offers the board's symbols
     assert not PriceAlert.objects.exists()
 
 

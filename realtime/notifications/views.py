@@ -86,6 +86,7 @@ def notification_settings(request):
         "all_teams": Team.objects.exclude(followers__user=user),
         "directions": PriceAlert.Direction.choices,
         "margin": plain_number(alerts.REARM_MARGIN * 100),
+        "symbols": Instrument.objects.filter(active=True).values_list("symbol", "name"),
     }
     return render(request, "realtime/notifications/settings.html", context)
 
