@@ -16,9 +16,8 @@ def make_match(home="Lions", away="Harbour", **fields) -> Match:
         for name in (home, away)
     ]
     fields.setdefault("kickoff", timezone.now())
-    return Match.objects.create(
-        competition=league, home=teams[0], away=teams[1], **fields
-    )
+    fields.setdefault("competition", league)
+    return Match.objects.create(home=teams[0], away=teams[1], **fields)
 
 
 def change(match_id: int, **fields) -> Match:

@@ -1,10 +1,20 @@
 """Pages and follow endpoints: POST with CSRF, JSON for fetch, redirects for forms."""
 
+import re
+
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from realtime.demo import seed_scores
-from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
+from realtime.models import (
+    Instrument,
+    Match,
+    PriceAlert,
+    RoomFollow,
+    TeamFollow,
+    UserFollow,
+)
 from realtime.notifications.service import notify
 from tests.scores_factory import make_match
 
@@ -16,6 +26,14 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 @pytest.fixture
 def ann_client(login, ann):
     return login(ann, csrf=True)
+
+
+@pytest.fixture
+def acme(db):
+    """An instrument on the quotes board: alerts may name only those."""
+    return Instrument.objects.create(
+        symbol="ACME", name="Acme", reference_price=100, volatility=1
+    )
 
 
 def post(client, path, data=None, **extra):
@@ -51,7 +69,7 @@ def test_follow_and_unfollow_a_room_a_user_and_a_team(ann_client, make_user):
     )
 
 
-def test_price_alerts_are_validated(ann_client):
+def test_price_alerts_are_validated(ann_client, acme):
     """A good alert is stored armed; bad symbols, directions and levels are refused."""
     good = {"symbol": "acme", "direction": "above", "level": "101.5"}
     answer = post(ann_client, "/notifications/alerts/", good, **JSON)
@@ -94,7 +112,7 @@ def test_demo_seeder_is_idempotent_and_has_a_live_simulated_match(db):
     assert Match.objects.filter(simulated=True).count() == 1
 
 
-def test_deleting_someone_elses_alert_is_not_found(ann_client, make_user):
+def test_deleting_someone_elses_alert_is_not_found(ann_client, acme, make_user):
     """ann cannot delete bob's alert: 404, and bob's alert stays; her own goes."""
     bob = make_user("bob")
     theirs = PriceAlert.objects.create(
@@ -112,3 +130,37 @@ def test_deleting_someone_elses_alert_is_not_found(ann_client, make_user):
     answer = post(ann_client, f"/notifications/alerts/{mine}/delete/", **JSON)
     assert answer.status_code == 200 and answer.json() == {"deleted": mine}
     assert list(PriceAlert.objects.values_list("pk", flat=True)) == [theirs.pk]
+
+
+def test_an_alert_on_a_symbol_not_on_the_board_is_refused(ann_client, acme):
+    """ZZZZ (and a deactivated instrument) is refused with a reason; nothing stored."""
+    Instrument.objects.create(
+        symbol="GONE", name="Gone", reference_price=5, active=False
+    )
+    for symbol in ["ZZZZ", "gone"]:
+        bad = {"symbol": symbol, "direction": "above", "level": "10"}
+        answer = post(ann_client, "/notifications/alerts/", bad, **JSON)
+        assert answer.status_code == 400
+        assert answer.json()["detail"] == (
+            f"There is no instrument {symbol.upper()} on the quotes board."
+        )
+    form = post(ann_client, "/notifications/alerts/", {**bad, "symbol": "zzzz"})
+    page = ann_client.get(form["Location"]).content.decode()
+    assert "There is no instrument ZZZZ on the quotes board." in page
+    datalist = page.split('<datalist id="alert-symbols">')[1].split("</datalist>")[0]
+    offered = re.findall(r'<option value="([^"]+)">', datalist)
+    assert offered == ["ACME"]  # the form offers the board's symbols
+    assert not PriceAlert.objects.exists()
+
+
+def test_alert_levels_show_as_typed(ann_client, acme):
+    """225.99 reads "225.99" and 100 reads "100": not "225.9900", not "1E+2"."""
+    for level in ["225.99", "100", "0.0042"]:
+        good = {"symbol": "ACME", "direction": "above", "level": level}
+        assert post(ann_client, "/notifications/alerts/", good).status_code == 302
+    page = ann_client.get("/notifications/settings/").content.decode()
+    levels = re.findall(r"<strong>ACME</strong> rises to or above (\S+)", page)
+    assert levels == ["0.0042", "100", "225.99"]
+    with translation.override("en"):  # the request leaves its language active
+        zh = ann_client.get("/notifications/settings/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "价格回到价位另一侧超过 0.5% 后才会再次提醒" in zh.content.decode()

@@ -62,6 +62,15 @@ async def tick(symbol, price, previous):
     )
 
 
+async def alert_stream(ws, make_user, symbol, direction, level):
+    """Ann, with one price alert, listening to her notifications."""
+    ann = await sync_to_async(make_user)("ann")
+    await sync_to_async(PriceAlert.objects.create)(
+        user=ann, symbol=symbol, direction=direction, level=level
+    )
+    return ann, await stream(ws, ann)
+
+
 async def test_followers_of_a_team_hear_kick_off_goals_and_full_time(ws, make_user):
     """Kick-off, a goal and full-time of a followed team's match notify; others not."""
     ann = await sync_to_async(make_user)("ann")
@@ -88,11 +97,7 @@ async def test_followers_of_a_team_hear_kick_off_goals_and_full_time(ws, make_us
 
 async def test_a_price_alert_fires_once_per_crossing(ws, make_user):
     """Above 100: fires crossing up, stays quiet above, re-arms below, fires again."""
-    ann = await sync_to_async(make_user)("ann")
-    await sync_to_async(PriceAlert.objects.create)(
-        user=ann, symbol="ACME", direction="above", level="100"
-    )
-    communicator = await stream(ws, ann)
+    ann, communicator = await alert_stream(ws, make_user, "ACME", "above", "100")
     await tick("ACME", 99.5, 99.0)
     await tick("OTHER", 150.0, 149.0)
     assert await communicator.receive_nothing(0.2)
@@ -108,6 +113,37 @@ async def test_a_price_alert_fires_once_per_crossing(ws, make_user):
     assert (await next_notification(communicator))["title"] == "ACME rose to 100"
     saved = await sync_to_async(PriceAlert.objects.get)(user=ann)
     assert (saved.fired_count, saved.armed) == (2, False)
+    await communicator.disconnect()
+
+
+async def test_a_price_hovering_at_the_level_fires_once(ws, make_user):
+    """Wiggles across 100 fire once; it re-arms only 0.5 % below, at 99.5."""
+    ann, communicator = await alert_stream(ws, make_user, "ACME", "above", "100")
+    await tick("ACME", 99.9, 99.8)
+    await tick("ACME", 100.01, 99.9)
+    assert (await next_notification(communicator))["title"] == "ACME rose to 100.01"
+    for price in [99.9, 100.02, 99.6, 100.1, 99.51, 100.0]:
+        await tick("ACME", price, 100.0)
+    assert await communicator.receive_nothing(0.3)
+    await tick("ACME", 99.5, 100.0)  # past the margin: re-armed
+    await tick("ACME", 100.2, 99.5)
+    again = await next_notification(communicator)
+    assert again["title"] == "ACME rose to 100.2"
+    saved = await sync_to_async(PriceAlert.objects.get)(user=ann)
+    assert saved.fired_count == 2
+    await communicator.disconnect()
+
+
+async def test_an_alert_reads_its_level_as_set(ws, make_user):
+    """The body says "225.99", the column's four decimals ("225.9900") do not show."""
+    _ann, communicator = await alert_stream(ws, make_user, "AAPL", "below", "225.99")
+    await tick("AAPL", 226.5, 226.4)
+    await tick("AAPL", 225.9, 226.5)
+    alert = await next_notification(communicator)
+    assert (alert["title"], alert["body"]) == (
+        "AAPL fell to 225.9",
+        "Your alert: falls to or below 225.99",
+    )
     await communicator.disconnect()
 
 

@@ -4,7 +4,9 @@ The signal fires on every tick in the feed's event loop, so the receiver
 works from an in-memory book of alerts (one per process and event loop) and
 touches the database only when an alert crosses its level: a firing disarms
 the alert with a conditional UPDATE (so it fires once per crossing even if
-two processes see the tick), a move back across the level re-arms it.
+two processes see the tick). It re-arms only once the price has moved back
+past the level by ``REARM_MARGIN`` of the level (hysteresis): a price that
+hovers around the level fires once, not on every wiggle across it.
 
 The book reloads when alerts change (at once in this process; through a
 fan-out control event in the others) and every ``REFRESH_EVERY`` seconds.
@@ -26,11 +28,15 @@ from django.utils.translation import gettext as _
 from realtime.core import fanout
 from realtime.models import PriceAlert
 from realtime.notifications import service as notify
+from realtime.notifications.models import plain_number
 
 log = logging.getLogger(__name__)
 
 CONTROL_TOPIC = "notifications.alerts"
 REFRESH_EVERY = 5.0
+# 0.5 % of the level: well above the demo feed's move per tick (about 0.08 %
+# for a 2 % daily volatility), so noise around the level does not re-arm.
+REARM_MARGIN = 0.005
 
 
 @dataclass
@@ -42,6 +48,13 @@ class CachedAlert:
 
     def met_by(self, price: float) -> bool:
         return price >= self.level if self.above else price <= self.level
+
+    def rearmed_by(self, price: float) -> bool:
+        """Back past the level by the margin, on the side it started from."""
+        margin = self.level * REARM_MARGIN
+        if self.above:
+            return price <= self.level - margin
+        return price >= self.level + margin
 
 
 class AlertBook:
@@ -61,11 +74,10 @@ class AlertBook:
             if self._reloading is None or self._reloading.done():
                 self._reloading = asyncio.ensure_future(self.reload())
         for alert in self.by_symbol.get(symbol.upper(), ()):
-            met = alert.met_by(price)
-            if met and alert.armed:
+            if alert.armed and alert.met_by(price):
                 alert.armed = False
                 await sync_to_async(_fire)(alert.id, price)
-            elif not met and not alert.armed:
+            elif not alert.armed and alert.rearmed_by(price):
                 alert.armed = True
                 await sync_to_async(_rearm)(alert.id)
 
@@ -121,9 +133,9 @@ def _fire(alert_id: int, price: float) -> None:
         notify.notify(
             alert.user_id,
             "price",
-            f"{alert.symbol} {verb} {price:g}",
+            f"{alert.symbol} {verb} {plain_number(price)}",
             _("Your alert: %(direction)s %(level)s")
-            % {"direction": alert.get_direction_display(), "level": f"{alert.level:f}"},
+            % {"direction": alert.get_direction_display(), "level": alert.level_text},
             _quotes_url(),
         )
 

@@ -5,6 +5,8 @@ public name (a chat room by slug, an instrument by symbol), so this feature
 needs none of their modules; users and teams are foreign keys.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -111,7 +113,8 @@ class PriceAlert(models.Model):
     """Notify once when an instrument's price crosses ``level``.
 
     ``armed`` is the once-per-crossing state: a firing disarms the alert, and
-    it re-arms when the price is back on the other side of the level.
+    it re-arms when the price is back on the other side of the level by a
+    margin (``alerts.REARM_MARGIN``).
     """
 
     class Direction(models.TextChoices):
@@ -139,7 +142,17 @@ class PriceAlert(models.Model):
     def __str__(self):
         return f"{self.symbol} {self.direction} {self.level}"
 
+    @property
+    def level_text(self) -> str:
+        """The level as it was meant: "225.99", not the column's "225.9900"."""
+        return plain_number(self.level)
+
     def met_by(self, price: float) -> bool:
         """Is ``price`` on the alerting side of the level?"""
         level = float(self.level)
         return price >= level if self.direction == "above" else price <= level
+
+
+def plain_number(value) -> str:
+    """225.99, 226, 0.0042: as many decimals as the number has, no exponent."""
+    return format(Decimal(str(value)).normalize(), "f")

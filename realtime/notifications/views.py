@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from realtime.models import (
+    Instrument,
     Notification,
     PriceAlert,
     RoomFollow,
@@ -28,7 +29,9 @@ from realtime.models import (
     TeamFollow,
     UserFollow,
 )
+from realtime.notifications import alerts
 from realtime.notifications import service as notify
+from realtime.notifications.models import plain_number
 
 SYMBOL_RE = re.compile(r"[A-Z0-9][A-Z0-9.\-]{0,15}")
 SLUG_RE = re.compile(r"[-a-zA-Z0-9_]{1,64}")
@@ -82,6 +85,8 @@ def notification_settings(request):
         "alerts": PriceAlert.objects.filter(user=user),
         "all_teams": Team.objects.exclude(followers__user=user),
         "directions": PriceAlert.Direction.choices,
+        "margin": plain_number(alerts.REARM_MARGIN * 100),
+        "symbols": Instrument.objects.filter(active=True).values_list("symbol", "name"),
     }
     return render(request, "realtime/notifications/settings.html", context)
 
@@ -147,6 +152,10 @@ def add_alert(request):
         level = None
     if not SYMBOL_RE.fullmatch(symbol):
         detail = _("A symbol is 1-16 letters, digits, dots or dashes.")
+    elif not Instrument.objects.filter(symbol=symbol, active=True).exists():
+        detail = _("There is no instrument %(symbol)s on the quotes board.") % {
+            "symbol": symbol
+        }
     elif direction not in PriceAlert.Direction.values:
         detail = _("The direction is above or below.")
     elif level is None or not level.is_finite() or not 0 < level < 10**10:

@@ -1,30 +1,49 @@
 /*
  * Live scores: /scores/ (data-subscribe="all") and /scores/<id>/ (one id).
  * Subscribes on every (re)connect, so a returning page gets the current state;
- * keeps the highest rev per match; flashes the score when it changes.
+ * keeps the highest rev per match; flashes the score when it changes; keeps
+ * live matches (and the competitions that have one) on top of the list.
+ * Kick-off times are shown in the viewer's own time zone, and status labels
+ * come from the page (in its language), not from the socket.
  */
-import {connect, el, supported} from "./client.js";
+import {connect, supported} from "./client.js";
 
 (function () {
+  const lang = document.documentElement.lang || undefined;
+  const clock = new Intl.DateTimeFormat(lang, {hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+  const day = new Intl.DateTimeFormat(lang, {month: "short", day: "numeric"});
+  const labels = document.getElementById("scores-labels");
+  const LABELS = labels ? JSON.parse(labels.textContent) : {status: {}, event: {}};
+
+  // "20:00" today, "3 Dec 20:00" on another day, both in local time.
+  function showKickoff(node) {
+    const at = new Date(node.getAttribute("datetime"));
+    if (isNaN(at)) return;
+    const sameDay = at.toDateString() === new Date().toDateString();
+    node.textContent = (sameDay ? "" : day.format(at) + " ") + clock.format(at);
+  }
+  document.querySelectorAll("time.kickoff").forEach(showKickoff);
+
   const board = document.getElementById("scores-board");
   if (!board || !supported) return;
   const choice = board.dataset.subscribe;
   const matches = choice === "all" ? "all" : [Number(choice)];
   const revs = {};
-  const KIND_LABELS = {
-    kick_off: () => gettext("Kick-off"), goal: () => gettext("Goal"),
-    card: () => gettext("Card"), substitution: () => gettext("Substitution"),
-    half_time: () => gettext("Half-time"), full_time: () => gettext("Full-time"),
-  };
+  const RANK = {live: 0, half_time: 0, scheduled: 1, finished: 2};  // views.ORDER
 
-  // A row as the server renders it: the page's <template> holds the same
-  // _match.html include, empty; apply() fills in what changes.
+  // Rows, competitions and timeline events as the server renders them: the
+  // page's <template>s hold the same includes, empty; apply() fills them in.
+  function copyOf(id) {
+    return document.getElementById(id).content.firstElementChild.cloneNode(true);
+  }
+
   function newRow(m) {
-    const template = document.getElementById("match-row-template");
-    const row = template.content.firstElementChild.cloneNode(true);
+    const row = copyOf("match-row-template");
     row.dataset.matchId = m.id;
     row.querySelector(".match-link").setAttribute("href", m.url);
-    row.querySelector(".kickoff").setAttribute("datetime", m.kickoff);
+    const kickoff = row.querySelector(".kickoff");
+    kickoff.setAttribute("datetime", m.kickoff);
+    showKickoff(kickoff);
     return row;
   }
 
@@ -33,12 +52,35 @@ import {connect, el, supported} from "./client.js";
     if (!section) {
       const empty = document.getElementById("no-matches");
       if (empty) empty.remove();
-      section = el("section", "competition panel");
+      section = copyOf("competition-template");
       section.dataset.competitionId = m.competition.id;
-      section.append(el("h2", "", m.competition.name), el("ul", "match-list"));
+      section.querySelector("h2").textContent = m.competition.name;
       board.append(section);
     }
     return section.querySelector(".match-list");
+  }
+
+  // Live first, then upcoming, then finished; by kick-off within each.
+  function rowOrder(a, b) {
+    const at = (row) => Date.parse(row.querySelector(".kickoff").getAttribute("datetime"));
+    return RANK[a.dataset.status] - RANK[b.dataset.status] || at(a) - at(b);
+  }
+
+  function sectionOrder(a, b) {
+    const quiet = (s) => (s.querySelector('[data-status="live"], [data-status="half_time"]') ? 0 : 1);
+    const name = (s) => s.querySelector("h2").textContent;
+    return quiet(a) - quiet(b) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+  }
+
+  // The others are in order already: move this one, and only if it is out of
+  // place, so unchanged rows keep their animation.
+  function place(item, selector, order) {
+    const parent = item.parentNode;
+    const next = [...parent.querySelectorAll(`:scope > ${selector}`)]
+      .find((other) => other !== item && order(item, other) < 0) || null;
+    if (next ? item.nextElementSibling !== next : parent.lastElementChild !== item) {
+      parent.insertBefore(item, next);
+    }
   }
 
   function flash(node) {
@@ -53,13 +95,15 @@ import {connect, el, supported} from "./client.js";
     list.textContent = "";
     for (const e of m.events) {
       const side = e.team === m.home.id ? " home" : e.team ? " away" : "";
-      const item = el("li", "event event-" + e.kind + side);
-      item.append(el("span", "event-minute", e.minute + "'"), " ",
-        el("span", "event-kind", (KIND_LABELS[e.kind] || (() => e.kind))()), " ",
-        el("span", "event-player", e.player), " ", el("span", "event-detail", e.detail));
+      const item = copyOf("event-template");
+      item.className = "event event-" + e.kind + side;
+      item.querySelector(".event-minute").textContent = e.minute + "'";
+      item.querySelector(".event-kind").textContent = LABELS.event[e.kind] || e.kind;
+      item.querySelector(".event-player").textContent = e.player;
+      item.querySelector(".event-detail").textContent = e.detail;
       list.append(item);
     }
-    if (!m.events.length) list.append(el("li", "event-empty", gettext("Nothing has happened yet.")));
+    if (!m.events.length) list.append(copyOf("no-events-template"));
   }
 
   function apply(m) {
@@ -76,12 +120,16 @@ import {connect, el, supported} from "./client.js";
     const before = home.textContent + "-" + away.textContent;
     row.dataset.status = m.status;
     row.dataset.rev = m.rev;
-    row.querySelector(".match-status").textContent = m.status_label;
+    row.querySelector(".match-status").textContent = LABELS.status[m.status] || m.status_label;
     row.querySelector(".match-minute").textContent = m.status === "live" ? m.minute + "'" : "";
     row.querySelector(".team.home").textContent = m.home.name;
     row.querySelector(".team.away").textContent = m.away.name;
     home.textContent = m.home.score;
     away.textContent = m.away.score;
+    if (matches === "all") {
+      place(row, ".match-row", rowOrder);
+      place(row.closest(".competition"), ".competition", sectionOrder);
+    }
     if (before !== "-" && before !== m.home.score + "-" + m.away.score) {
       flash(row.querySelector(".score"));
     }
