@@ -6,6 +6,7 @@ import contextlib
 import time
 
 import pytest
+import redis.asyncio
 from asgiref.sync import sync_to_async
 
 from realtime.chat.models import Message, Room
@@ -169,3 +170,42 @@ async def test_chat_survives_a_sentinel_failover(
     )
     for client in (ann, bob, cat, dan):
         await client.close()
+
+
+async def test_cache_and_presence_follow_the_promoted_replica(cluster, settings):
+    """The cache and presence find the master through the sentinels: after the
+    primary is killed and the replica promoted, what they held before is still
+    there (a logged-in session, who is online) and new writes land, in the same
+    process, without a restart."""
+    from django.core.cache import cache
+
+    from realtime.core.presence import get_presence
+
+    settings.REDIS_URLS, settings.REDIS_PRESENCE_URL = [], ""
+    settings.REDIS_SENTINELS = [("127.0.0.1", w.port) for w in cluster.watchers]
+    settings.REDIS_SENTINEL_MASTER = MASTER
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "realtime.core.sentinel.SentinelRedisCache",
+            "LOCATION": MASTER,
+            "OPTIONS": {"sentinels": settings.REDIS_SENTINELS},
+        }
+    }
+    await asyncio.to_thread(cluster.wait_formed)
+    presence = get_presence()
+    await sync_to_async(cache.set)("session", "ann's")
+    await presence.join("chat.lobby", "conn-1", 1, "ann")
+    # Replication is asynchronous: let the replica confirm it has both writes.
+    primary = redis.asyncio.Redis(port=cluster.primary.port)
+    assert await primary.execute_command("WAIT", 1, 2000) == 1
+    await primary.aclose()
+
+    cluster.kill_primary()
+    await asyncio.to_thread(cluster.wait_promoted)
+    assert await sync_to_async(cache.get)("session") == "ann's"
+    await sync_to_async(cache.set)("after", "bob's")
+    assert await sync_to_async(cache.get)("after") == "bob's"
+    await presence.join("chat.lobby", "conn-2", 2, "bob")
+    stored = await presence.store.entries("chat.lobby")  # raises if unreachable
+    assert sorted(entry["n"] for entry in stored.values()) == ["ann", "bob"]
+    await presence.store.redis.aclose()
