@@ -128,6 +128,8 @@ if REDIS_SENTINELS and REDIS_URLS:
     raise ImproperlyConfigured(
         "Set REDIS_URL or REDIS_SENTINELS (with REDIS_SENTINEL_MASTER), not both."
     )
+# A sentinel that does not answer is skipped for the next one, quickly.
+REDIS_SENTINEL_TIMEOUTS = {"socket_timeout": 1, "socket_connect_timeout": 1}
 # The cache and presence on servers of their own, so the layer's first server
 # does not carry everything. Unset: the layer's first server, or the master.
 REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "").strip()
@@ -182,13 +184,11 @@ def redis_channel_layer(
         **redis_resilience(for_asyncio=True),
     }
     if master:
-        from realtime.core.sentinel import SENTINEL_TIMEOUTS
-
         where = [
             {
                 "master_name": master,
                 "sentinels": list(sentinels),
-                "sentinel_kwargs": SENTINEL_TIMEOUTS,
+                "sentinel_kwargs": REDIS_SENTINEL_TIMEOUTS,
             }
         ]
     else:

@@ -7,14 +7,16 @@ channels-redis builds its own pools from ``master_name`` and ``sentinels``
 host entries (project/settings.py); the cache and presence use this module.
 """
 
+from django.conf import settings
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.sentinel import Sentinel
 
-# A sentinel that does not answer is skipped for the next one, quickly.
-SENTINEL_TIMEOUTS = {"socket_timeout": 1, "socket_connect_timeout": 1}
+
+def _sentinel_options() -> dict:
+    return getattr(settings, "REDIS_SENTINEL_TIMEOUTS", {})
 
 
 class SentinelCacheClient(RedisCacheClient):
@@ -29,7 +31,7 @@ class SentinelCacheClient(RedisCacheClient):
         # Reads go to the master too: a replica may lag behind a write the
         # same request made (a session just saved, a flood counter).
         if self._master is None:
-            sentinel = Sentinel(self._sentinels, sentinel_kwargs=SENTINEL_TIMEOUTS)
+            sentinel = Sentinel(self._sentinels, sentinel_kwargs=_sentinel_options())
             self._master = sentinel.master_for(self._servers[0], **self._pool_options)
         return self._master
 
@@ -51,6 +53,6 @@ class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
 def async_master_pool(sentinels, master: str, **options) -> BlockingSentinelPool:
     """An asyncio connection pool to ``master``, found through ``sentinels``."""
     sentinel = AsyncSentinel(
-        [tuple(address) for address in sentinels], sentinel_kwargs=SENTINEL_TIMEOUTS
+        [tuple(address) for address in sentinels], sentinel_kwargs=_sentinel_options()
     )
     return BlockingSentinelPool(master, sentinel, **options)
