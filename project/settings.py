@@ -3,7 +3,8 @@
 Every variable is listed with its default in README.md ("Configuration").
 Unset, the site runs for development: SQLite, the in-memory channel layer,
 DEBUG on. Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL
-and REDIS_URL (see docs/deploy.md).
+and REDIS_URL, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER for a Redis with
+failover (see docs/deploy.md).
 """
 
 import os
