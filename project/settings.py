@@ -3,7 +3,8 @@
 Every variable is listed with its default in README.md ("Configuration").
 Unset, the site runs for development: SQLite, the in-memory channel layer,
 DEBUG on. Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL
-and REDIS_URL (see docs/deploy.md).
+and REDIS_URL, or REDIS_SENTINELS and REDIS_SENTINEL_MASTER for a Redis with
+failover (see docs/deploy.md).
 """
 
 import os
@@ -33,6 +34,16 @@ def env_int(name: str, default: int) -> int:
 
 def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name) or default)
+
+
+def sentinel_address(item: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:26379`` for IPv6) as the pair redis-py takes."""
+    host, colon, port = item.rpartition(":")
+    if not colon or not host or not port.isdigit():
+        raise ImproperlyConfigured(
+            f"REDIS_SENTINELS: {item!r} is not host:port (e.g. 10.0.0.5:26379)."
+        )
+    return host.strip("[]"), int(port)
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -105,6 +116,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # in-process otherwise (one process only). REDIS_URL may list several
 # servers, comma-separated: channels-redis shards channels across them.
 REDIS_URLS = env_list("REDIS_URL")
+# Or Redis with Sentinel failover: REDIS_SENTINELS lists the sentinels
+# (host:port, comma-separated) and REDIS_SENTINEL_MASTER names the master they
+# watch; every client asks them where the master is on each new connection.
+REDIS_SENTINELS = [sentinel_address(item) for item in env_list("REDIS_SENTINELS")]
+REDIS_SENTINEL_MASTER = os.environ.get("REDIS_SENTINEL_MASTER", "").strip()
+if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
+    raise ImproperlyConfigured(
+        "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: set both or neither."
+    )
+if REDIS_SENTINELS and REDIS_URLS:
+    raise ImproperlyConfigured(
+        "Set REDIS_URL or REDIS_SENTINELS (with REDIS_SENTINEL_MASTER), not both."
+    )
+# A sentinel that does not answer is skipped for the next one, quickly.
+REDIS_SENTINEL_TIMEOUTS = {"socket_timeout": 1, "socket_connect_timeout": 1}
+# The cache and presence on servers of their own, so the layer's first server
+# does not carry everything. Unset: the layer's first server, or the master.
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "").strip()
+REDIS_PRESENCE_URL = os.environ.get("REDIS_PRESENCE_URL", "").strip()
 # After a Redis restart, a connection left in a pool fails on its next use:
 # PING it before a command when it has been idle this long, and retry a
 # command that hit a dead connection on a fresh one (twice, 50-500 ms apart).
@@ -134,8 +164,11 @@ PRESENCE_POOL_SIZE = env_int("DUPLEX_PRESENCE_POOL_SIZE", 50)
 PRESENCE_POOL_TIMEOUT = float(os.environ.get("DUPLEX_PRESENCE_POOL_TIMEOUT") or 10)
 
 
-def redis_channel_layer(urls: list[str], prefix: str) -> dict:
-    """The channel layer over Redis: channels-redis' pub/sub layer.
+def redis_channel_layer(
+    urls: list[str], prefix: str, *, sentinels=(), master: str = ""
+) -> dict:
+    """The channel layer over Redis: channels-redis' pub/sub layer, on the
+    servers ``urls`` or on the master Sentinel names.
 
     Its only traffic is the fan-out (consumers have no layer channel): one hub
     per process subscribes to each topic's group, and a publish is a single
@@ -144,42 +177,46 @@ def redis_channel_layer(urls: list[str], prefix: str) -> dict:
     process four more per message it receives (measured in
     docs/performance.md); it queues for absent consumers, which a hub never is.
     """
+    # A publish to a Redis that stopped answering fails after 5 s instead of
+    # hanging; a refused connection fails at once.
+    options = {
+        "socket_timeout": 5,
+        "socket_connect_timeout": 3,
+        **redis_resilience(for_asyncio=True),
+    }
+    if master:
+        where = [
+            {
+                "master_name": master,
+                "sentinels": list(sentinels),
+                "sentinel_kwargs": REDIS_SENTINEL_TIMEOUTS,
+            }
+        ]
+    else:
+        where = [{"address": url} for url in urls]
     return {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # A publish to a Redis that stopped answering fails after 5 s
-            # instead of hanging; a refused connection fails at once.
-            "hosts": [
-                {
-                    "address": url,
-                    "socket_timeout": 5,
-                    "socket_connect_timeout": 3,
-                    **redis_resilience(for_asyncio=True),
-                }
-                for url in urls
-            ],
+            "hosts": [{**host, **options} for host in where],
             "prefix": prefix,
         },
     }
 
 
-if REDIS_URLS:
+REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "duplex")
+CACHE_OPTIONS = {
+    "socket_timeout": 3,
+    "socket_connect_timeout": 3,
+    **redis_resilience(for_asyncio=False),
+}
+if REDIS_URLS or REDIS_SENTINELS:
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(
-            REDIS_URLS, os.environ.get("REDIS_PREFIX", "duplex")
+            REDIS_URLS,
+            REDIS_PREFIX,
+            sentinels=REDIS_SENTINELS,
+            master=REDIS_SENTINEL_MASTER,
         )
-    }
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URLS[0],
-            "OPTIONS": {
-                "socket_timeout": 3,
-                "socket_connect_timeout": 3,
-                **redis_resilience(for_asyncio=False),
-            },
-            "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "duplex"),
-        }
     }
 else:
     CHANNEL_LAYERS = {
@@ -188,6 +225,25 @@ else:
             "CONFIG": {"capacity": 100_000, "expiry": 60},
         }
     }
+if REDIS_CACHE_URL or REDIS_URLS:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL or REDIS_URLS[0],
+            "OPTIONS": CACHE_OPTIONS,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+elif REDIS_SENTINELS:
+    CACHES = {
+        "default": {
+            "BACKEND": "realtime.core.sentinel.SentinelRedisCache",
+            "LOCATION": REDIS_SENTINEL_MASTER,
+            "OPTIONS": {"sentinels": REDIS_SENTINELS, **CACHE_OPTIONS},
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Every WebSocket handshake loads its session: from the cache (Redis in

@@ -139,11 +139,13 @@ def server_env(database_url: str, redis_url: str | None, prefix: str, **extra) -
 
 
 class RedisProcess:
-    """A private redis-server on a free port, for tests that stop or shard Redis."""
+    """A private redis-server on a free port, for tests that stop or shard Redis;
+    ``args`` are more redis-server options (``["--replicaof", host, port]``)."""
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, args=()):
         self.port = free_port()
         self.log_dir = log_dir
+        self.args = list(args)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -153,7 +155,8 @@ class RedisProcess:
     def start(self, timeout: float = 10.0) -> "RedisProcess":
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.log_dir)],
+             "--save", "", "--appendonly", "no", "--dir", str(self.log_dir),
+             *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + timeout

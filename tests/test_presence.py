@@ -48,3 +48,15 @@ async def test_entries_of_a_dead_process_expire(registries, monkeypatch):
     clock = presence_module.time.time() + presence_module.TTL + 1
     monkeypatch.setattr(presence_module.time, "time", lambda: clock)
     assert await b.members("chat.lobby") == []
+
+
+async def test_presence_may_live_on_a_redis_of_its_own(settings, redis_prefix):
+    """With REDIS_PRESENCE_URL set, presence uses that server, not the layer's
+    first (here one nobody answers on)."""
+    settings.REDIS_URLS = ["redis://127.0.0.1:1/0"]
+    settings.REDIS_PRESENCE_URL = REDIS_URL
+    settings.CHANNEL_LAYERS = {"default": {"CONFIG": {"prefix": redis_prefix}}}
+    a, b = Presence(), Presence()
+    await a.join("chat.lobby", "c1", 7, "ann")
+    assert await b.store.entries("chat.lobby")  # raises if it went to port 1
+    await a.leave("chat.lobby", "c1")

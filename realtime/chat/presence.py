@@ -21,6 +21,7 @@ from django.conf import settings
 
 from realtime.chat import protocol as proto
 from realtime.core import fanout
+from realtime.core.outages import SERVICE_ERRORS
 from realtime.core.presence import get_presence
 from realtime.core.shared import SharedReads
 
@@ -52,23 +53,37 @@ class RoomPresence:
 
     async def _diff_later(self, room) -> None:
         place = room.place
+        known = self.known.get(place)
         try:
             await asyncio.sleep(settings.DUPLEX["CHAT_PRESENCE_EVERY"])
             del self.pending[place]  # changes from now on make a new diff
             _member_reads.forget(place)
             members = await self.members(place)
+            known = self.known.get(place)
             frame = self._diff(place, members)
             if frame is not None:
                 await fanout.apublish(room.stream, frame)
             online = len(members)
             # Private rooms' counts stay off the shared room list.
             if room.is_public and self.counts.get(place) != online:
-                self.counts[place] = online
                 count = {"type": "chat.room", "slug": room.slug, "online": online}
                 await fanout.apublish(proto.LOBBY_TOPIC, count, key=room.slug)
+                self.counts[place] = online
+        except SERVICE_ERRORS as exc:
+            # The layer is down (Redis restarting, a failover): the next
+            # change's diff is taken from what was last published.
+            self.pending.pop(place, None)
+            self._restore(place, known)
+            log.warning("Presence diff of %s not sent (%s)", place, exc)
         except Exception:
             self.pending.pop(place, None)
             log.exception("Presence diff of %s failed", place)
+
+    def _restore(self, place: str, known: dict | None) -> None:
+        if known is None:
+            self.known.pop(place, None)
+        else:
+            self.known[place] = known
 
     def _diff(self, place: str, members: list[dict]) -> dict | None:
         """What changed since this process' last diff of the place. Applied

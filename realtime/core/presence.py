@@ -2,8 +2,10 @@
 
 A *place* is a short ASCII name (``chat.lobby``, ``game.lobby``); each open
 socket there is one entry, and a user with three tabs open is one member.
-With ``REDIS_URL`` set the entries live in a Redis hash per place, so every
-daphne process sees the same members; without it they live in this process.
+With Redis configured (``REDIS_PRESENCE_URL``, else the first of ``REDIS_URL``,
+else the master ``REDIS_SENTINELS`` name) the entries live in a Redis hash per
+place, so every daphne process sees the same members; without it they live in
+this process.
 
 Entries carry an expiry. Each process renews its own sockets' entries every
 ``RENEW_EVERY`` seconds; a socket that dies without a close is removed by its
@@ -43,20 +45,36 @@ class _MemoryStore:
             await self.remove(place, conn_id)
 
 
+def _redis_pool():
+    """Presence's pool: to its own server, the layer's first, or the master
+    Sentinel names; None when Redis is not configured."""
+    import redis.asyncio as aioredis
+
+    # A burst (a crowd joining or leaving at once) waits for a connection
+    # instead of failing with "Too many connections".
+    options = {
+        "max_connections": settings.PRESENCE_POOL_SIZE,
+        "timeout": settings.PRESENCE_POOL_TIMEOUT,
+        "socket_timeout": 3,
+        "socket_connect_timeout": 3,
+        **settings.REDIS_ASYNC_OPTIONS,
+    }
+    urls = getattr(settings, "REDIS_URLS", [])
+    url = getattr(settings, "REDIS_PRESENCE_URL", "") or (urls[0] if urls else "")
+    if url:
+        return aioredis.BlockingConnectionPool.from_url(url, **options)
+    if getattr(settings, "REDIS_SENTINELS", []):
+        from realtime.core.sentinel import async_master_pool
+
+        master = settings.REDIS_SENTINEL_MASTER
+        return async_master_pool(settings.REDIS_SENTINELS, master, **options)
+    return None
+
+
 class _RedisStore:
-    def __init__(self, url: str, prefix: str):
+    def __init__(self, pool, prefix: str):
         import redis.asyncio as aioredis
 
-        # A burst (a crowd joining or leaving at once) waits for a connection
-        # instead of failing with "Too many connections".
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=settings.PRESENCE_POOL_SIZE,
-            timeout=settings.PRESENCE_POOL_TIMEOUT,
-            socket_timeout=3,
-            socket_connect_timeout=3,
-            **settings.REDIS_ASYNC_OPTIONS,
-        )
         self.redis = aioredis.Redis(connection_pool=pool)
         self.prefix = f"{prefix}:presence:"
 
@@ -88,11 +106,11 @@ class Presence:
     """
 
     def __init__(self):
-        urls = getattr(settings, "REDIS_URLS", [])
         prefix = (
             settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "duplex")
         )
-        self.store = _RedisStore(urls[0], prefix) if urls else _MemoryStore()
+        pool = _redis_pool()
+        self.store = _RedisStore(pool, prefix) if pool else _MemoryStore()
         self.local: dict[tuple[str, str], dict] = {}  # this process' own entries
         self.gone: set[tuple[str, str]] = set()  # removals the store refused
         self._renewer: asyncio.Task | None = None

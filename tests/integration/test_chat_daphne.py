@@ -30,6 +30,7 @@ class ChatClient:
         self.texts: list[str] = []
         self.last = 0
         self.replayed = 0  # messages received as a resume replay
+        self.errors: list[dict] = []  # error frames, as a refused post gets
         self.ws = None
         self._reader = None
         self._replaying = False
@@ -61,6 +62,8 @@ class ChatClient:
                 elif frame["type"] == "chat.message":
                     self.replayed += self._replaying
                     self._record(frame)
+                elif frame["type"] == "error":
+                    self.errors.append(frame)
         except ConnectionClosed:
             pass
         finally:

@@ -54,3 +54,40 @@ async def test_pooled_connections_survive_a_redis_restart(
     assert not [f for f in frames if f["type"] == "error"], frames
     later = server.log_path.read_text(errors="replace")[log_before:]
     assert "Presence store unavailable" not in later, later
+
+
+async def test_a_presence_diff_lost_in_an_outage_goes_out_with_the_next(
+    private_redis, settings, caplog
+):
+    """ann joins while Redis is down: the room's presence diff cannot be
+    published, which is one warning line, not a traceback; once Redis is back
+    the room's next diff still names ann as joined (nothing else changed)."""
+    from channels.layers import channel_layers, get_channel_layer
+
+    from project.settings import redis_channel_layer
+    from realtime.chat.presence import room_presence
+    from realtime.core.fanout.publish import GROUP_PREFIX
+    from realtime.core.presence import get_presence
+
+    redis = private_redis()
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer([redis.url], "t")}
+    channel_layers.backends.clear()
+    settings.DUPLEX = {**settings.DUPLEX, "CHAT_PRESENCE_EVERY": 0.1}
+    room = await Room.objects.acreate(slug="quiet", name="Quiet")
+    rooms = room_presence()
+
+    redis.stop()
+    await get_presence().join(room.place, "c1", 1, "ann")
+    rooms.changed(room)
+    await rooms.pending[room.place]
+    assert "Presence diff of chat.quiet not sent" in caplog.text
+    assert not [r for r in caplog.records if r.exc_info], "no traceback"
+
+    redis.start()
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(GROUP_PREFIX + room.stream, channel)
+    rooms.changed(room)
+    message = await asyncio.wait_for(layer.receive(channel), 5)
+    assert json.loads(message["text"])["joins"] == [{"id": 1, "name": "ann"}]
+    await layer.flush()
