@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("realtime", "0002_access_token"),
+        ("realtime", "0003_message_cid"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
