@@ -33,17 +33,23 @@ def lose(monkeypatch):
     return install
 
 
-async def test_a_chat_message_lost_on_the_way_still_reaches_the_reader(
-    ws, make_user, lose
-):
-    """Three messages stored, the second one's publish lost: the reader gets all
-    three, in order, once each."""
+async def joined_reader(ws, make_user):
+    """A room, its writer ann, and bob's socket joined to it: (room, ann, socket)."""
     room = await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
     ann, bob = [await sync_to_async(make_user)(name) for name in ("ann", "bob")]
     reader, connected, _ = await ws("/ws/chat/lobby/", user=bob)
     assert connected
     await reader.send_json_to({"type": "chat.join", "after": 0})
     await next_frame(reader, "chat.history", skip=ANY)
+    return room, ann, reader
+
+
+async def test_a_chat_message_lost_on_the_way_still_reaches_the_reader(
+    ws, make_user, lose
+):
+    """Three messages stored, the second one's publish lost: the reader gets all
+    three, in order, once each."""
+    room, ann, reader = await joined_reader(ws, make_user)
     lose(lambda event: event.get("text") == "two")
     for text in ("one", "two", "three"):
         await sync_to_async(chat.post_message)(room.pk, ann, text)
@@ -98,3 +104,29 @@ async def test_a_game_move_lost_on_the_way_still_reaches_the_spectator(
             seen.append((frame["x"], frame["y"]))
     assert seen == [(7, 7), (8, 8)]
     await watcher.disconnect()
+
+
+async def test_a_message_lost_in_a_quiet_room_arrives_when_a_heartbeat_goes_missing(
+    ws, make_user, lose, monkeypatch
+):
+    """The layer loses a publish and, after it, one of the hub's own heartbeats;
+    nothing else is written to the room, yet the reader gets the message from
+    the database, once."""
+    room, ann, reader = await joined_reader(ws, make_user)
+    lose(lambda event: event.get("text") == "lost")
+    layer = get_channel_layer()
+    real_send, dropped = layer.send, []
+
+    async def drop_one_ping(channel, message):
+        if message["type"] == "fanout.ping" and not dropped:
+            dropped.append(message)
+            return
+        await real_send(channel, message)
+
+    monkeypatch.setattr(layer, "send", drop_one_ping)
+    await sync_to_async(chat.post_message)(room.pk, ann, "lost")
+    got = await next_frame(reader, "chat.message", skip=ANY)
+    assert (got["seq"], got["text"]) == (1, "lost")
+    assert dropped
+    assert await reader.receive_nothing(1.5)
+    await reader.disconnect()

@@ -172,7 +172,10 @@ class ChatSocket(JsonSocket):
     # Fan-out hooks.
 
     async def fanout_gap(self, topic, after_seq):
-        """This socket fell behind a burst: replay the gap (or reset) in order."""
+        """This socket fell behind a burst, or the layer lost frames: replay the
+        gap (or reset) in order."""
+        if after_seq >= NOTHING_YET:
+            return  # not joined yet: its chat.join reads the store
         replay = await db(service.events_after)(self.room.pk, after_seq)
         if replay is None:
             snap = await db(service.snapshot)(self.room.pk)

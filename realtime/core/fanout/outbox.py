@@ -155,6 +155,15 @@ class Outbox:
             self.dropped += 1  # ephemeral: worthless once late
             metrics.fanout_dropped.inc("ephemeral")
 
+    def resync(self, topic: str) -> bool:
+        """The layer may have lost frames of ``topic``: if it is a reliable
+        stream, replay it from the store (``on_gap``) after what was sent."""
+        if self.closed or self.overflowed or self.on_gap is None:
+            return False
+        if topic in self.windows and topic not in self.gaps:
+            self._gap(topic)
+        return topic in self.windows
+
     def drain(self) -> bool:
         """Called by the hub's drain loop; True once nothing is held any more."""
         return self.writer.drain()
