@@ -19,6 +19,7 @@ protocol, or through ASGI ``send``.
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -64,6 +65,7 @@ class Outbox:
         self.windows: dict[str, SeqWindow] = {}
         self.gaps: set[str] = set()
         self.replaying = False
+        self.replay_since = 0.0  # time.monotonic() when the last gap replay began
         self._replayed = 0  # frames put_replayed has queued during this replay
         self.closed = False
         self.dropped = 0
@@ -262,6 +264,9 @@ class Outbox:
 
     def start_replay(self) -> None:
         topics, self.gaps = self.gaps, set()
+        # From now on live frames are held, not dropped: a store read started
+        # since misses none of them (``SharedReads``' ``not_before``).
+        self.replay_since = time.monotonic()
         self.replaying = True
         self._replayed = 0
         spawn(self._replay(topics))
