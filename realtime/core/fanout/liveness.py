@@ -52,8 +52,12 @@ class Liveness:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT)
-            if self.hub.topics:  # with no subscriber, nothing to resync
+            if not self.hub.topics:  # with no subscriber, nothing to resync
+                continue
+            try:
                 await self.beat()
+            except Exception:  # a bug: the next beat tries again
+                log.exception("Fan-out heartbeat failed")
 
     def watch(self) -> None:
         """Hear of every reconnect of the layer's receiving connections; called
@@ -74,7 +78,7 @@ class Liveness:
     def heard_ping(self, n: int) -> bool:
         """Count a ping that came back; True when the hub should resync now."""
         if n <= self.heard:
-            return False  # sent before a reset of the count: says nothing
+            return False  # a duplicate: says nothing
         if n != self.heard + 1:
             self.lost("pings through the channel layer went missing")
         self.heard = n
