@@ -35,6 +35,17 @@ async def shared_snapshot(room_id: int) -> dict:
     return await _snapshots.get(room_id, lambda: db(service.snapshot)(room_id))
 
 
+# After a layer outage every socket of a room replays the same gap at once:
+# one read per room and seq, started after each socket's replay began.
+_gap_reads = SharedReads(0.25)
+
+
+def gap_read(room_id: int, after: int) -> tuple[list[dict] | None, dict | None]:
+    """The room's frames after ``after``, or (None, a snapshot) for a reset."""
+    replay = service.events_after(room_id, after)
+    return replay, service.snapshot(room_id) if replay is None else None
+
+
 # Until a client says where it stopped (chat.join), no stream frame reaches it.
 NOTHING_YET = 2**62
 fanout.register_format(proto.PLAIN_FORMAT, proto.plain_line)
@@ -179,10 +190,17 @@ class ChatSocket(JsonSocket):
     # Fan-out hooks.
 
     async def fanout_gap(self, topic, after_seq):
-        """This socket fell behind a burst: replay the gap (or reset) in order."""
-        replay = await db(service.events_after)(self.room.pk, after_seq)
+        """This socket fell behind a burst, or the layer lost frames: replay the
+        gap (or reset) in order."""
+        if after_seq >= NOTHING_YET:
+            return  # not joined yet: its chat.join reads the store
+        room_id = self.room.pk
+        replay, snap = await _gap_reads.get(
+            (room_id, after_seq),
+            lambda: db(gap_read)(room_id, after_seq),
+            not_before=self.outbox.replay_since,
+        )
         if replay is None:
-            snap = await db(service.snapshot)(self.room.pk)
             self.outbox.start_stream(topic, floor=snap["last_seq"])
             replay = [{"type": "chat.reset", **snap}]
         self._put_first(topic, replay)

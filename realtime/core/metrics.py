@@ -224,6 +224,11 @@ fanout_dropped = Counter(
     "later from the store), overflow (the socket was closed).",
     ("kind",),
 )
+fanout_resyncs = Counter(
+    "duplex_fanout_resyncs_total",
+    "Times the hub had every reliable stream replay from the store: its channel "
+    "layer reconnected or lost messages.",
+)
 delivery_latency = Histogram(
     "duplex_fanout_delivery_seconds",
     "Time from publish to the hub handing the frame to the sockets.",

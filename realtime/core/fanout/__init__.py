@@ -12,6 +12,9 @@
 * ``outbox``: every frame to a socket, the consumer's own included, goes
   through its outbox, in order; it holds, conflates or drops by kind for a
   slow socket, and replays reliable streams from the store after a gap.
+* ``liveness``: the hub pings itself through the layer every second; after
+  a failed or missing ping, or a reconnect of the layer's Redis connection,
+  every local reliable stream replays from the store (``Hub.resync``).
 * Control events (``publish_control``) are not sent to sockets: each local
   subscriber's ``on_control`` hook receives them (bans, closes, kicks).
 """

@@ -17,6 +17,7 @@ from channels.layers import get_channel_layer
 
 from realtime.core import metrics
 from realtime.core.fanout.frame import Frame
+from realtime.core.fanout.liveness import PING, Liveness
 from realtime.core.fanout.publish import GROUP_PREFIX, check_topic
 
 if TYPE_CHECKING:
@@ -56,14 +57,17 @@ class Hub:
         self._ready = asyncio.Lock()
         self._tasks: list[asyncio.Task] = []
         self._drainer: asyncio.Task | None = None
+        self.liveness = Liveness(self)
 
     async def _start(self) -> None:
         async with self._ready:
             if self.channel is None:
                 self.channel = await self.layer.new_channel()
+                self.liveness.watch()
                 self._tasks = [
                     asyncio.ensure_future(self._receive_loop()),
                     asyncio.ensure_future(self._rejoin_loop()),
+                    asyncio.ensure_future(self.liveness.run()),
                 ]
 
     async def join(self, topic: str, outbox: Outbox) -> None:
@@ -116,6 +120,7 @@ class Hub:
             async with self._slots:
                 if wanted:
                     await self.layer.group_add(group, self.channel)
+                    self.liveness.watch()  # a new shard may have connected
                     self.joined.add(topic)
                     self._failed.discard(topic)
                 else:
@@ -130,6 +135,25 @@ class Hub:
         finally:
             del self._syncing[topic]
             done.set_result(None)
+
+    def rejoining(self) -> bool:
+        """True while a wanted topic's group is not joined (a retry is due)."""
+        return bool(self._failed)
+
+    def resync(self) -> None:
+        """The layer may have lost frames: every local reliable stream replays
+        from the store after the last seq its socket was sent."""
+        streams = 0
+        for topic, subscribers in list(self.topics.items()):
+            for outbox in list(subscribers):
+                # Duck-typed subscribers (the session watcher) hold no stream.
+                resync = getattr(outbox, "resync", None)
+                streams += resync is not None and resync(topic)
+        metrics.fanout_resyncs.inc()
+        log.warning(
+            "Channel layer heard again: %d reliable streams replay from the store",
+            streams,
+        )
 
     def local_count(self, topic: str) -> int:
         return len(self.topics.get(topic, ()))
@@ -182,12 +206,17 @@ class Hub:
                 # layer never fails here: its reader resubscribes by itself.
                 self.joined.clear()
                 self._failed.update(self.topics)
+                self.liveness.lost(f"the channel layer receive failed ({exc})")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
             delay = 0.1
             try:
-                self.dispatch(message)
+                if message.get("type") == PING:
+                    if self.liveness.heard_ping(message.get("n", 0)):
+                        self.resync()
+                else:
+                    self.dispatch(message)
             except Exception:
                 log.exception("Fan-out dispatch failed")
 

@@ -19,6 +19,7 @@ protocol, or through ASGI ``send``.
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -64,6 +65,7 @@ class Outbox:
         self.windows: dict[str, SeqWindow] = {}
         self.gaps: set[str] = set()
         self.replaying = False
+        self.replay_since = 0.0  # time.monotonic() when the last gap replay began
         self._replayed = 0  # frames put_replayed has queued during this replay
         self.closed = False
         self.dropped = 0
@@ -154,6 +156,15 @@ class Outbox:
         elif self.queue or not self.writer.offer(frame):
             self.dropped += 1  # ephemeral: worthless once late
             metrics.fanout_dropped.inc("ephemeral")
+
+    def resync(self, topic: str) -> bool:
+        """The layer may have lost frames of ``topic``: if it is a reliable
+        stream, replay it from the store (``on_gap``) after what was sent."""
+        if self.closed or self.overflowed or self.on_gap is None:
+            return False
+        if topic in self.windows and topic not in self.gaps:
+            self._gap(topic)
+        return topic in self.windows
 
     def drain(self) -> bool:
         """Called by the hub's drain loop; True once nothing is held any more."""
@@ -253,6 +264,9 @@ class Outbox:
 
     def start_replay(self) -> None:
         topics, self.gaps = self.gaps, set()
+        # From now on live frames are held, not dropped: a store read started
+        # since misses none of them (``SharedReads``' ``not_before``).
+        self.replay_since = time.monotonic()
         self.replaying = True
         self._replayed = 0
         spawn(self._replay(topics))
