@@ -99,6 +99,23 @@ DATABASES = {
         conn_health_checks=True,  # a connection a restart broke is replaced
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL on another machine can vanish without a word (a partition, a
+    # switch that died): a query then waits minutes for the kernel to give
+    # up, holding the one thread all of a process' database work runs on, and
+    # its sockets' frames pile up. Fail in seconds instead, so sockets answer
+    # "unavailable": a new connection after DB_CONNECT_TIMEOUT, an open one
+    # once data goes unacknowledged for DB_TCP_USER_TIMEOUT (keepalives cover
+    # a connection waiting for an answer). Options in DATABASE_URL win.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 2),  # libpq's least
+        "tcp_user_timeout": env_int("DB_TCP_USER_TIMEOUT", 3) * 1000,
+        "keepalives": 1,
+        "keepalives_idle": 2,
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer and cache: Redis when REDIS_URL is set (several processes),
@@ -116,6 +133,8 @@ def redis_resilience(for_asyncio: bool) -> dict:
     presence): health checks and retries for connections a restart broke."""
     from redis.backoff import ExponentialBackoff
 
+    from realtime.core import breaker
+
     if for_asyncio:
         from redis.asyncio.retry import Retry
     else:
@@ -123,6 +142,11 @@ def redis_resilience(for_asyncio: bool) -> dict:
     return {
         "health_check_interval": REDIS_HEALTH_CHECK_SECONDS,
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
+        # A Redis that stopped answering (a partition, not a restart) fails
+        # at once for a few seconds after a connect timed out.
+        "connection_class": (
+            breaker.AsyncConnection if for_asyncio else breaker.Connection
+        ),
     }
 
 
@@ -148,12 +172,13 @@ def redis_channel_layer(urls: list[str], prefix: str) -> dict:
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             # A publish to a Redis that stopped answering fails after 5 s
-            # instead of hanging; a refused connection fails at once.
+            # instead of hanging; a refused connection fails at once, and
+            # one on a LAN that takes over a second is an outage.
             "hosts": [
                 {
                     "address": url,
                     "socket_timeout": 5,
-                    "socket_connect_timeout": 3,
+                    "socket_connect_timeout": 1,
                     **redis_resilience(for_asyncio=True),
                 }
                 for url in urls
@@ -173,9 +198,12 @@ if REDIS_URLS:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URLS[0],
+            # Every socket's session and flood check passes through here,
+            # on the one thread of database work: a Redis that stopped
+            # answering holds it at most this long, once (realtime/core/breaker.py).
             "OPTIONS": {
-                "socket_timeout": 3,
-                "socket_connect_timeout": 3,
+                "socket_timeout": 2,
+                "socket_connect_timeout": 1,
                 **redis_resilience(for_asyncio=False),
             },
             "KEY_PREFIX": os.environ.get("REDIS_PREFIX", "duplex"),

@@ -54,7 +54,7 @@ class _RedisStore:
             max_connections=settings.PRESENCE_POOL_SIZE,
             timeout=settings.PRESENCE_POOL_TIMEOUT,
             socket_timeout=3,
-            socket_connect_timeout=3,
+            socket_connect_timeout=1,
             **settings.REDIS_ASYNC_OPTIONS,
         )
         self.redis = aioredis.Redis(connection_pool=pool)
