@@ -13,12 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import uuid
 import warnings
 from pathlib import Path
 
 from tests.integration.topology import Topology
-from tests.servers import DaphneProcess, PostgresProcess, RedisProcess
+from tests.servers import ROOT, DaphneProcess, PostgresProcess, RedisProcess
 
 CUT_TABLE = "duplex_cut"
 
@@ -99,7 +100,7 @@ class Network:
             ip("-n", switch, "link", "set", f"port{n}", "master", "br0", "up")
             ip("-n", self.ns(host), "addr", "add", f"{address}/{prefix}", "dev", "eth0")
             ip("-n", self.ns(host), "link", "set", "eth0", "up")
-        # Gone with the switch namespace, even when the test process is killed.
+        # The root namespace's leg: deleting the switch namespace deletes it too.
         self.root_link = f"dx{self.id}"
         ip("link", "add", self.root_link, "type", "veth",
            "peer", "name", "root", "netns", switch)  # fmt: skip
@@ -205,10 +206,6 @@ class SimulatedSite(Topology):
 
     def manage(self, host: str, *args: str) -> str:
         """``manage.py`` on ``host``, as an operator would run it there."""
-        import sys
-
-        from tests.servers import ROOT
-
         done = subprocess.run(
             [*self.net.wrap(host), sys.executable, "manage.py", *args],
             cwd=ROOT, env=self.env, check=True, capture_output=True, text=True,
