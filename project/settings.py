@@ -110,6 +110,23 @@ DATABASES = {
         conn_health_checks=True,  # a connection a restart broke is replaced
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL on another machine can vanish without a word (a partition, a
+    # switch that died): a query then waits minutes for the kernel to give
+    # up, holding the one thread all of a process' database work runs on, and
+    # its sockets' frames pile up. Fail in seconds instead, so sockets answer
+    # "unavailable": a new connection after DB_CONNECT_TIMEOUT, an open one
+    # once data goes unacknowledged for DB_TCP_USER_TIMEOUT (keepalives cover
+    # a connection waiting for an answer). Options in DATABASE_URL win.
+    DATABASES["default"]["OPTIONS"] = {
+        "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 2),  # libpq's least
+        "tcp_user_timeout": env_int("DB_TCP_USER_TIMEOUT", 3) * 1000,
+        "keepalives": 1,
+        "keepalives_idle": 2,
+        "keepalives_interval": 1,
+        "keepalives_count": 3,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channel layer and cache: Redis when REDIS_URL is set (several processes),
@@ -141,19 +158,31 @@ REDIS_PRESENCE_URL = os.environ.get("REDIS_PRESENCE_URL", "").strip()
 REDIS_HEALTH_CHECK_SECONDS = env_int("REDIS_HEALTH_CHECK_SECONDS", 10)
 
 
-def redis_resilience(for_asyncio: bool) -> dict:
+def redis_resilience(for_asyncio: bool, sentinel: bool = False) -> dict:
     """Connection options every Redis client of Duplex uses (cache, layer,
-    presence): health checks and retries for connections a restart broke."""
+    presence): health checks and retries for connections a restart broke.
+
+    Behind Sentinel the connection class stays Sentinel's own (it asks the
+    sentinels for the master), so the connect breaker is not used there."""
     from redis.backoff import ExponentialBackoff
+
+    from realtime.core import breaker
 
     if for_asyncio:
         from redis.asyncio.retry import Retry
     else:
         from redis.retry import Retry
-    return {
+    options = {
         "health_check_interval": REDIS_HEALTH_CHECK_SECONDS,
         "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 2),
     }
+    if not sentinel:
+        # A Redis that stopped answering (a partition, not a restart) fails
+        # at once for a few seconds after a connect timed out.
+        options["connection_class"] = (
+            breaker.AsyncConnection if for_asyncio else breaker.Connection
+        )
+    return options
 
 
 # For the asyncio clients of realtime/ (presence).
@@ -178,11 +207,12 @@ def redis_channel_layer(
     docs/performance.md); it queues for absent consumers, which a hub never is.
     """
     # A publish to a Redis that stopped answering fails after 5 s instead of
-    # hanging; a refused connection fails at once.
+    # hanging; a refused connection fails at once, and one on a LAN that
+    # takes over a second is an outage.
     options = {
         "socket_timeout": 5,
-        "socket_connect_timeout": 3,
-        **redis_resilience(for_asyncio=True),
+        "socket_connect_timeout": 1,
+        **redis_resilience(for_asyncio=True, sentinel=bool(master)),
     }
     if master:
         where = [
@@ -204,11 +234,11 @@ def redis_channel_layer(
 
 
 REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "duplex")
-CACHE_OPTIONS = {
-    "socket_timeout": 3,
-    "socket_connect_timeout": 3,
-    **redis_resilience(for_asyncio=False),
-}
+# Every socket's session and flood check passes through the cache, on the one
+# thread of database work: a Redis that stopped answering holds it at most
+# this long, once (realtime/core/breaker.py).
+CACHE_TIMEOUTS = {"socket_timeout": 2, "socket_connect_timeout": 1}
+CACHE_OPTIONS = {**CACHE_TIMEOUTS, **redis_resilience(for_asyncio=False)}
 if REDIS_URLS or REDIS_SENTINELS:
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(
@@ -239,7 +269,11 @@ elif REDIS_SENTINELS:
         "default": {
             "BACKEND": "realtime.core.sentinel.SentinelRedisCache",
             "LOCATION": REDIS_SENTINEL_MASTER,
-            "OPTIONS": {"sentinels": REDIS_SENTINELS, **CACHE_OPTIONS},
+            "OPTIONS": {
+                "sentinels": REDIS_SENTINELS,
+                **CACHE_TIMEOUTS,
+                **redis_resilience(for_asyncio=False, sentinel=True),
+            },
             "KEY_PREFIX": REDIS_PREFIX,
         }
     }

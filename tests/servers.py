@@ -31,7 +31,11 @@ def free_port() -> int:
 
 
 class DaphneProcess:
-    """One ``daphne`` process on a free loopback port, started and stopped for real."""
+    """One ``daphne`` process on a free loopback port, started and stopped for real.
+
+    ``host``, ``port`` and ``wrap`` (a command prefix such as ``ip netns exec
+    NS``) place it on a host of a simulated network (tests/integration/netns.py).
+    """
 
     def __init__(
         self,
@@ -40,8 +44,13 @@ class DaphneProcess:
         name: str = "daphne",
         args=(),
         app: str = "project.asgi:application",
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        wrap=(),
     ):
-        self.port = free_port()
+        self.host = host
+        self.port = port or free_port()
+        self.wrap = list(wrap)
         self.env = env
         self.args = list(args)
         self.app = app
@@ -50,25 +59,32 @@ class DaphneProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     @property
     def origin(self) -> str:
         return self.url
 
     def start(self, timeout: float = 20.0) -> "DaphneProcess":
+        self.launch()
+        self.wait_ready(timeout)
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it to answer."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [
+                *self.wrap,
                 sys.executable,
                 "-m",
                 "daphne",
                 "-b",
-                "127.0.0.1",
+                self.host,
                 "-p",
                 str(self.port),
                 "--websocket_connect_timeout",
@@ -81,8 +97,6 @@ class DaphneProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        self.wait_ready(timeout)
-        return self
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -139,22 +153,37 @@ def server_env(database_url: str, redis_url: str | None, prefix: str, **extra) -
 
 
 class RedisProcess:
-    """A private redis-server on a free port, for tests that stop or shard Redis;
-    ``args`` are more redis-server options (``["--replicaof", host, port]``)."""
+    """A private redis-server on a free port, for tests that stop or shard Redis.
 
-    def __init__(self, log_dir: Path, args=()):
-        self.port = free_port()
+    ``host``, ``port`` and ``wrap`` as for DaphneProcess; ``args`` are more
+    redis-server options (``["--replicaof", host, port]``)."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        wrap=(),
+        args=(),
+    ):
+        self.host = host
+        self.port = port or free_port()
+        self.wrap = list(wrap)
         self.log_dir = log_dir
         self.args = list(args)
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     def start(self, timeout: float = 10.0) -> "RedisProcess":
+        # Off loopback, Redis without a password answers only DENIED unless
+        # protected mode is off: the simulated hosts' network is the test's own.
+        protected = "yes" if self.host == "127.0.0.1" else "no"
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+            [*self.wrap, "redis-server", "--port", str(self.port), "--bind", self.host,
+             "--protected-mode", protected,
              "--save", "", "--appendonly", "no", "--dir", str(self.log_dir),
              *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -162,9 +191,7 @@ class RedisProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(
-                    ("127.0.0.1", self.port), timeout=0.5
-                ) as s:
+                with socket.create_connection((self.host, self.port), timeout=0.5) as s:
                     s.sendall(b"PING\r\n")
                     if s.recv(16).startswith(b"+PONG"):
                         return self
@@ -196,19 +223,34 @@ def postgres_bin() -> Path:
 
 
 class PostgresProcess:
-    """A private PostgreSQL cluster on a free port, for tests that restart it."""
+    """A private PostgreSQL cluster on a free port, for tests that restart it.
 
-    def __init__(self):
+    ``host``, ``port`` and ``wrap`` as for DaphneProcess; ``clients`` is the
+    network (CIDR) whose connections it trusts besides its own host's;
+    ``settings`` are server settings (``name=value``)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        wrap=(),
+        clients: str | None = None,
+        settings=(),
+    ):
         import tempfile
 
         self.bin = postgres_bin()
-        self.port = free_port()
+        self.host = host
+        self.port = port or free_port()
+        self.wrap = list(wrap)
+        self.clients = clients
+        self.settings = list(settings)
         self.dir = Path(tempfile.mkdtemp(prefix="duplex-pg-"))
         self.data = self.dir / "data"
 
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgres://postgres@{self.host}:{self.port}/postgres"
 
     def _as_postgres(self, *args: str) -> None:
         command = (
@@ -216,6 +258,7 @@ class PostgresProcess:
             if os.getuid() == 0
             else list(args)
         )
+        command = [*self.wrap, *command]
         subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     def init(self) -> "PostgresProcess":
@@ -223,14 +266,19 @@ class PostgresProcess:
             shutil.chown(self.dir, "postgres", "postgres")
         initdb = str(self.bin / "initdb")
         self._as_postgres(
-            initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
-        )
+            initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust",
+            "-E", "UTF8", "--no-sync",
+        )  # fmt: skip
+        if self.clients:
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write(f"host all all {self.clients} trust\n")
         return self
 
     def start(self) -> "PostgresProcess":
         options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} -c fsync=off"
         )
+        options += "".join(f" -c {setting}" for setting in self.settings)
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
                           "-l", str(self.dir / "log"), "-w", "start")  # fmt: skip
         return self

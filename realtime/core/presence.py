@@ -56,7 +56,7 @@ def _redis_pool():
         "max_connections": settings.PRESENCE_POOL_SIZE,
         "timeout": settings.PRESENCE_POOL_TIMEOUT,
         "socket_timeout": 3,
-        "socket_connect_timeout": 3,
+        "socket_connect_timeout": 1,
         **settings.REDIS_ASYNC_OPTIONS,
     }
     urls = getattr(settings, "REDIS_URLS", [])
@@ -67,6 +67,7 @@ def _redis_pool():
         from realtime.core.sentinel import async_master_pool
 
         master = settings.REDIS_SENTINEL_MASTER
+        options.pop("connection_class")  # Sentinel's own finds the master
         return async_master_pool(settings.REDIS_SENTINELS, master, **options)
     return None
 

@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.integration.http_session import Browser
+from tests.integration.topology import ChatClient
 from tests.servers import ROOT
 
 pytestmark = pytest.mark.integration
@@ -130,48 +131,6 @@ def test_a_trickling_handshake_is_cut_by_nginx(topology):
         "nginx should drop a header that takes longer than client_header_timeout"
     )
     assert time.monotonic() - started < 16
-
-
-class ChatClient:
-    """A chat socket through nginx that reconnects and resumes like chat.js does."""
-
-    def __init__(self, topology, session: str):
-        self.topology, self.session = topology, session
-        self.ws = None
-        self.last_seq = 0
-        self.seen: list[int] = []  # message seqs, in arrival order
-        self.closes: list[int] = []
-
-    async def open(self):
-        self.ws = await connect(
-            self.topology.ws_url + "/ws/chat/lobby/",
-            origin=self.topology.url,
-            ssl=self.topology.ssl_context(),
-            additional_headers={"Cookie": f"sessionid={self.session}"},
-        )
-        await self.ws.send(json.dumps({"type": "chat.join", "after": self.last_seq}))
-
-    def take(self, frame):
-        if frame["type"] in ("chat.history", "chat.reset"):
-            for message in frame["messages"]:
-                self.take({"type": "chat.message", **message})
-            return
-        if frame["type"] == "chat.message" and frame["seq"] > self.last_seq:
-            self.seen.append(frame["seq"])
-        if "seq" in frame:
-            self.last_seq = max(self.last_seq, frame["seq"])
-
-    async def run(self, until):
-        """Read (reconnecting after a close) until ``until()`` holds."""
-        while not until():
-            try:
-                self.take(json.loads(await asyncio.wait_for(self.ws.recv(), 1)))
-            except TimeoutError:
-                continue
-            except ConnectionClosed:
-                self.closes.append(self.ws.close_code)
-                await asyncio.sleep(0.2)
-                await self.open()
 
 
 @pytest.fixture

@@ -2,12 +2,17 @@
 processes and the feed process, run from the repository's own
 deploy/nginx/duplex.conf."""
 
+import asyncio
+import json
 import re
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from tests.servers import ROOT, DaphneProcess, free_port, server_env
 
@@ -26,9 +31,10 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 
 def site_config(
-    port: int, upstreams: list[int], cert: Path, key: Path, root: Path
+    port: int, upstreams: list[str], cert: Path, key: Path, root: Path
 ) -> str:
-    """deploy/nginx/duplex.conf with this machine's ports, paths and host."""
+    """deploy/nginx/duplex.conf with this machine's ports, paths and host;
+    ``upstreams`` are the daphne processes' ``host:port``."""
     conf = SITE_CONF.read_text()
     conf = re.sub(r"server \{\n    listen 80;.*?\n\}\n", "", conf, count=1, flags=re.S)
     conf = conf.replace("    listen [::]:443 ssl;\n", "")
@@ -37,7 +43,7 @@ def site_config(
     conf = re.sub(
         r"    server 127\.0\.0\.1:8001 (.*);\n    server 127\.0\.0\.1:8002 .*;\n",
         lambda m: "".join(
-            f"    server 127.0.0.1:{p} {m.group(1)};\n" for p in upstreams
+            f"    server {address} {m.group(1)};\n" for address in upstreams
         ),
         conf,
     )
@@ -45,7 +51,7 @@ def site_config(
     conf = re.sub(r"ssl_certificate_key .*;", f"ssl_certificate_key {key};", conf)
     conf = conf.replace("/srv/duplex/staticfiles/", f"{root / 'static'}/")
     conf = conf.replace("/srv/duplex/media/", f"{root / 'media'}/")
-    assert f"127.0.0.1:{upstreams[0]}" in conf and str(cert) in conf
+    assert f"server {upstreams[0]} " in conf and str(cert) in conf
     return conf
 
 
@@ -70,29 +76,34 @@ http {{
 
 
 class Topology:
-    """nginx on a free port over two daphne processes sharing Redis and PostgreSQL."""
+    """nginx on a free port over two daphne processes sharing Redis and PostgreSQL.
+
+    Subclasses place the processes elsewhere (``make_daphnes``, ``feeds_wrap``):
+    tests/integration/netns.py puts each daphne on a host of its own."""
+
+    feeds_wrap: list[str] | None = []  # the feed process' command prefix; None: none
 
     def __init__(
         self, database_url: str, redis_url: str, prefix: str, root: Path, **env: str
     ):
         self.root = root
         self.port = free_port()
-        self.env = server_env(
-            database_url,
-            redis_url,
-            prefix,
-            DEBUG="0",
-            SECRET_KEY=SECRET,
-            ALLOWED_HOSTS="127.0.0.1,localhost",
-            BEHIND_PROXY="1",
-            SERVE_STATIC="0",
-            STATIC_ROOT=str(root / "static"),
-            MEDIA_ROOT=str(root / "media"),
-            **env,
-        )
-        self.daphnes = [DaphneProcess(self.env, root, f"web{i}") for i in (1, 2)]
+        production = {
+            "DEBUG": "0",
+            "SECRET_KEY": SECRET,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "BEHIND_PROXY": "1",
+            "SERVE_STATIC": "0",
+            "STATIC_ROOT": str(root / "static"),
+            "MEDIA_ROOT": str(root / "media"),
+        }
+        self.env = server_env(database_url, redis_url, prefix, **{**production, **env})
+        self.daphnes = self.make_daphnes()
         self.nginx: subprocess.Popen | None = None
         self.feeds: subprocess.Popen | None = None
+
+    def make_daphnes(self) -> list[DaphneProcess]:
+        return [DaphneProcess(self.env, self.root, f"web{i}") for i in (1, 2)]
 
     @property
     def url(self) -> str:
@@ -102,17 +113,24 @@ class Topology:
     def ws_url(self) -> str:
         return f"wss://127.0.0.1:{self.port}"
 
-    def start(self) -> "Topology":
-        (self.root / "media").mkdir(exist_ok=True)
-        subprocess.run(
+    def collectstatic(self) -> subprocess.Popen:
+        return subprocess.Popen(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-            cwd=ROOT, env=self.env, check=True,
+            cwd=ROOT, env=self.env,
         )  # fmt: skip
+
+    def start(self, collecting: subprocess.Popen | None = None) -> "Topology":
+        """Start it all; ``collecting`` is a ``collectstatic`` already running."""
+        (self.root / "media").mkdir(exist_ok=True)
+        if (collecting or self.collectstatic()).wait() != 0:
+            raise RuntimeError("collectstatic failed")
         for daphne in self.daphnes:
-            daphne.start()
+            daphne.launch()
+        for daphne in self.daphnes:
+            daphne.wait_ready(20)
         cert, key = make_certificate(self.root)
         self.cert = cert
-        upstreams = [d.port for d in self.daphnes]
+        upstreams = [f"{d.host}:{d.port}" for d in self.daphnes]
         (self.root / "duplex.conf").write_text(
             site_config(self.port, upstreams, cert, key, self.root)
         )
@@ -122,9 +140,11 @@ class Topology:
             stderr=subprocess.STDOUT, stdout=open(self.root / "nginx.out", "wb"),
         )  # fmt: skip
         self._wait_ready()
+        if self.feeds_wrap is None:
+            return self
         # The feeds as their own process, publishing to both daphnes via Redis.
         self.feeds = subprocess.Popen(
-            [sys.executable, "manage.py", "run_feeds", "market"],
+            [*self.feeds_wrap, sys.executable, "manage.py", "run_feeds", "market"],
             cwd=ROOT, env={**self.env, "DUPLEX_MARKET_INTERVAL": "0.3"},
             stdout=open(self.root / "feeds.log", "wb"), stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -163,3 +183,59 @@ class Topology:
             self.nginx.wait(10)
         for daphne in self.daphnes:
             daphne.stop()
+
+
+class ChatClient:
+    """A chat socket through nginx that reconnects and resumes like chat.js does."""
+
+    def __init__(self, topology, session: str, room: str = "lobby"):
+        self.topology, self.session, self.room = topology, session, room
+        self.ws = None
+        self.last_seq = 0
+        self.seen: list[int] = []  # message seqs, in arrival order
+        self.texts: dict[int, str] = {}  # each seen message's text, by seq
+        self.errors: list[str] = []  # the codes of the error frames received
+        self.closes: list[int | None] = []
+
+    async def open(self):
+        self.ws = await connect(
+            f"{self.topology.ws_url}/ws/chat/{self.room}/",
+            origin=self.topology.url,
+            ssl=self.topology.ssl_context(),
+            additional_headers={"Cookie": f"sessionid={self.session}"},
+            open_timeout=5,
+        )
+        await self.ws.send(json.dumps({"type": "chat.join", "after": self.last_seq}))
+
+    async def reopen(self):
+        """Open again after a close, retrying a handshake that fails."""
+        while True:
+            await asyncio.sleep(0.2)
+            try:
+                return await self.open()
+            except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed):
+                continue
+
+    def take(self, frame):
+        if frame["type"] in ("chat.history", "chat.reset"):
+            for message in frame["messages"]:
+                self.take({"type": "chat.message", **message})
+            return
+        if frame["type"] == "error":
+            self.errors.append(frame["code"])
+        if frame["type"] == "chat.message" and frame["seq"] > self.last_seq:
+            self.seen.append(frame["seq"])
+            self.texts[frame["seq"]] = frame["text"]
+        if "seq" in frame:
+            self.last_seq = max(self.last_seq, frame["seq"])
+
+    async def run(self, until):
+        """Read (reconnecting after a close) until ``until()`` holds."""
+        while not until():
+            try:
+                self.take(json.loads(await asyncio.wait_for(self.ws.recv(), 1)))
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                self.closes.append(self.ws.close_code)
+                await self.reopen()
