@@ -59,3 +59,40 @@ async def test_presence_frames_per_join_stay_flat_as_the_room_grows(
     print(f"{size} members: {per_join:.2f} presence frames per join")
     assert per_join <= 4
     await asyncio.gather(*(s.disconnect() for s in sockets))
+
+
+async def test_a_diff_failing_while_the_next_waits_leaves_the_next_to_go_out(
+    settings, monkeypatch, caplog
+):
+    """Someone joins while the room's last diff is failing (the layer went
+    down): that diff is lost, and the next one still goes out, with both."""
+    from types import SimpleNamespace
+
+    from realtime.chat import presence as room_presence
+
+    settings.DUPLEX = {**settings.DUPLEX, "CHAT_PRESENCE_EVERY": 0.05}
+    room = SimpleNamespace(place="chat.x", stream="chat.x", is_public=False, slug="x")
+    presence = room_presence.RoomPresence()
+    here = [{"id": 1, "name": "ann"}]
+    sent = []
+
+    async def members(place):
+        return list(here)
+
+    async def apublish(topic, frame, **kwargs):
+        if not sent:
+            sent.append(None)
+            here.append({"id": 2, "name": "bob"})
+            presence.changed(room)  # bob arrives as ann's diff fails
+            raise ConnectionError("layer down")
+        sent.append(frame)
+
+    monkeypatch.setattr(presence, "members", members)
+    monkeypatch.setattr(room_presence.fanout, "apublish", apublish)
+    presence.changed(room)
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if len(sent) > 1:
+            break
+    assert [m["name"] for m in sent[1]["joins"]] == ["ann", "bob"]
+    assert "failed" not in caplog.text

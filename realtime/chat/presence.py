@@ -51,12 +51,18 @@ class RoomPresence:
         if place not in self.pending:
             self.pending[place] = asyncio.ensure_future(self._diff_later(room))
 
+    def _done(self, place: str) -> None:
+        """This task no longer stands for the place's next diff; a later
+        change's task, which may be waiting already, stays in place."""
+        if self.pending.get(place) is asyncio.current_task():
+            del self.pending[place]
+
     async def _diff_later(self, room) -> None:
         place = room.place
         known = self.known.get(place)
         try:
             await asyncio.sleep(settings.DUPLEX["CHAT_PRESENCE_EVERY"])
-            del self.pending[place]  # changes from now on make a new diff
+            self._done(place)  # changes from now on make a new diff
             _member_reads.forget(place)
             members = await self.members(place)
             known = self.known.get(place)
@@ -72,11 +78,11 @@ class RoomPresence:
         except SERVICE_ERRORS as exc:
             # The layer is down (Redis restarting, a failover): the next
             # change's diff is taken from what was last published.
-            self.pending.pop(place, None)
+            self._done(place)
             self._restore(place, known)
             log.warning("Presence diff of %s not sent (%s)", place, exc)
         except Exception:
-            self.pending.pop(place, None)
+            self._done(place)
             log.exception("Presence diff of %s failed", place)
 
     def _restore(self, place: str, known: dict | None) -> None:
