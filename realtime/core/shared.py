@@ -8,19 +8,20 @@ next caller tries again.
 
 import asyncio
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
+
+from realtime.core.perloop import PerLoop
 
 
 class SharedReads:
     def __init__(self, fresh: float):
         self.fresh = fresh
-        self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._loops: PerLoop[dict] = PerLoop(dict)
 
     async def get(self, key: Hashable, read: Callable[[], Awaitable[Any]]) -> Any:
         """``read()``'s result, or that of the same read started under ``fresh`` ago."""
-        reads = self._loops.setdefault(asyncio.get_running_loop(), {})
+        reads = self._loops.get()
         now = time.monotonic()
         cached = reads.get(key)
         if cached is None or now - cached[0] > self.fresh or _failed(cached[1]):
@@ -29,7 +30,7 @@ class SharedReads:
 
     def forget(self, key: Hashable) -> None:
         """The next ``get`` of ``key`` reads again."""
-        reads = self._loops.get(asyncio.get_running_loop(), {})
+        reads = self._loops.current() or {}
         reads.pop(key, None)
 
 
