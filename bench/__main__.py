@@ -112,20 +112,7 @@ async def main(argv) -> int:
     wanted = set(args.servers.split(",")) if args.servers else None
     prefix = f"duplex-bench-{uuid.uuid4().hex[:8]}"
     log_dir = Path(tempfile.mkdtemp(prefix="duplex-bench-"))
-    results = {
-        "mode": "smoke" if args.smoke else "full",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": report.machine(args.redis_url),
-        "setup": {
-            "pinned": can_pin(),
-            "server_cpus": [0] if can_pin() else None,
-            "client_cpus": [1] if can_pin() else None,
-            "fd_limit": fd_limit,
-            "load": load.__dict__,
-            "server_logs": str(log_dir),
-        },
-        "scenarios": {},
-    }
+    results = _header(args, load, fd_limit, log_dir)
     started = time.monotonic()
     try:
         for scenario in scenarios:
@@ -142,6 +129,30 @@ async def main(argv) -> int:
         await report.forget_redis_keys(args.redis_url, prefix)
     results["seconds"] = round(time.monotonic() - started, 1)
     results["targets"] = report.targets(results)
+    _write(results, args)
+    return 0
+
+
+def _header(args, load, fd_limit: int, log_dir: Path) -> dict:
+    """The run's facts, before any scenario: mode, machine, pinning, load."""
+    return {
+        "mode": "smoke" if args.smoke else "full",
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": report.machine(args.redis_url),
+        "setup": {
+            "pinned": can_pin(),
+            "server_cpus": [0] if can_pin() else None,
+            "client_cpus": [1] if can_pin() else None,
+            "fd_limit": fd_limit,
+            "load": load.__dict__,
+            "server_logs": str(log_dir),
+        },
+        "scenarios": {},
+    }
+
+
+def _write(results: dict, args) -> None:
+    """Save the JSON, the chart and the Markdown tables; print the tables."""
     out = args.out or RESULTS / ("smoke.json" if args.smoke else "latest.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
@@ -152,7 +163,6 @@ async def main(argv) -> int:
     )
     print(report.tables(results))
     print(f"\nJSON: {out}\nChart: {chart}\nTotal: {results['seconds']}s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -258,92 +258,102 @@ def tables(results: dict, md: bool = False) -> str:
         if name in s:
             parts.append(_table(title, STEPPED_HEADER, _stepped_rows(s[name]), md))
     if "echo" in s:
-        rows = []
-        for server, result in s["echo"].items():
-            if "error" in result:
-                rows.append([server, "error", None, None, None, None])
-                continue
-            for run in result["runs"].values():
-                rows.append(
-                    [
-                        server,
-                        run["connections"],
-                        run["messages_per_s"],
-                        run["p50_ms"],
-                        run["p99_ms"],
-                        run["max_ms"],
-                    ]
-                )
-        parts.append(
-            _table(
-                "Echo: closed-loop round trips",
-                ["server", "conns", "msg/s", "p50 ms", "p99 ms", "max ms"],
-                rows,
-                md,
-            )
-        )
+        parts.append(_echo_table(s["echo"], md))
     if "storm" in s:
-        rows = []
-        for server, r in s["storm"].items():
-            if "error" in r:
-                rows.append([server, "error", None, None, None, None, None])
-                continue
-            rows.append(
-                [
-                    server,
-                    r["opened"],
-                    r["connections_per_s"],
-                    r["handshake"]["p50_ms"],
-                    r["handshake"]["p99_ms"],
-                    r["failures"],
-                    r["server_log_too_many_connections"],
-                ]
-            )
-        parts.append(
-            _table(
-                "Connect storm: sockets joining 5 of 200 topics, bounded in flight",
-                [
-                    "server",
-                    "opened",
-                    "conn/s",
-                    "hs p50 ms",
-                    "hs p99 ms",
-                    "failures",
-                    "'Too many connections'",
-                ],
-                rows,
-                md,
-            )
-        )
+        parts.append(_storm_table(s["storm"], md))
     if "idle" in s:
-        rows = []
-        for server, r in s["idle"].items():
-            if "error" in r:
-                rows.append([server, "error", None, None, None])
-                continue
+        parts.append(_idle_table(s["idle"], md))
+    parts += product_report.tables(s, _table, md)
+    parts.append(_targets_table(results.get("targets", {}), md))
+    return "\n".join(parts)
+
+
+def _echo_table(echo: dict, md: bool) -> str:
+    rows = []
+    for server, result in echo.items():
+        if "error" in result:
+            rows.append([server, "error", None, None, None, None])
+            continue
+        for run in result["runs"].values():
             rows.append(
                 [
                     server,
-                    r["connections"],
-                    r["rss_after_mb"],
-                    r["kib_per_connection"],
-                    r["idle_cpu_percent"],
+                    run["connections"],
+                    run["messages_per_s"],
+                    run["p50_ms"],
+                    run["p99_ms"],
+                    run["max_ms"],
                 ]
             )
-        parts.append(
-            _table(
-                "Idle connections",
-                ["server", "conns", "RSS MiB", "KiB/conn", "idle CPU %"],
-                rows,
-                md,
-            )
-        )
-    parts += product_report.tables(s, _table, md)
+    return _table(
+        "Echo: closed-loop round trips",
+        ["server", "conns", "msg/s", "p50 ms", "p99 ms", "max ms"],
+        rows,
+        md,
+    )
+
+
+def _storm_table(storm: dict, md: bool) -> str:
     rows = []
-    for name, t in results.get("targets", {}).items():
+    for server, r in storm.items():
+        if "error" in r:
+            rows.append([server, "error", None, None, None, None, None])
+            continue
+        rows.append(
+            [
+                server,
+                r["opened"],
+                r["connections_per_s"],
+                r["handshake"]["p50_ms"],
+                r["handshake"]["p99_ms"],
+                r["failures"],
+                r["server_log_too_many_connections"],
+            ]
+        )
+    return _table(
+        "Connect storm: sockets joining 5 of 200 topics, bounded in flight",
+        [
+            "server",
+            "opened",
+            "conn/s",
+            "hs p50 ms",
+            "hs p99 ms",
+            "failures",
+            "'Too many connections'",
+        ],
+        rows,
+        md,
+    )
+
+
+def _idle_table(idle: dict, md: bool) -> str:
+    rows = []
+    for server, r in idle.items():
+        if "error" in r:
+            rows.append([server, "error", None, None, None])
+            continue
+        rows.append(
+            [
+                server,
+                r["connections"],
+                r["rss_after_mb"],
+                r["kib_per_connection"],
+                r["idle_cpu_percent"],
+            ]
+        )
+    return _table(
+        "Idle connections",
+        ["server", "conns", "RSS MiB", "KiB/conn", "idle CPU %"],
+        rows,
+        md,
+    )
+
+
+def _targets_table(targets: dict, md: bool) -> str:
+    rows = []
+    for name, t in targets.items():
         value = t.get("ratio", t.get("value"))
         if isinstance(value, float):
             value = f"{value:.2f}"  # 0.78 must not print as a passing 0.8
         rows.append([name, value, t["target"], "met" if t["met"] else "MISSED"])
-    parts.append(_table("Targets", ["target", "value", "goal", "result"], rows, md))
-    return "\n".join(parts)
+    return _table("Targets", ["target", "value", "goal", "result"], rows, md)

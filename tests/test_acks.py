@@ -6,8 +6,8 @@ from django.db import IntegrityError, transaction
 
 from realtime.chat import service
 from realtime.chat.models import Message, Mute, Room
+from tests.chat_helpers import join
 from tests.frames import ANY, next_frame
-from tests.test_chat import join
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

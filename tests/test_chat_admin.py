@@ -6,8 +6,8 @@ from asgiref.sync import sync_to_async
 from realtime.chat import service
 from realtime.chat.models import Ban, Message, RoomEvent
 from realtime.core.envelope import CloseCode
+from tests.chat_helpers import closed_with, join
 from tests.frames import next_frame
-from tests.test_chat import closed_with, join
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from project.asgi import application
 from realtime.chat.models import Room
 from tests.conftest import ORIGIN
+from tests.frames import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,11 +27,8 @@ def crowd(size: int) -> list:
 
 async def presence_frames(communicator) -> int:
     """Read what the socket was sent until it is quiet; count presence frames."""
-    count = 0
-    while not await communicator.receive_nothing(1.5):
-        frame = await communicator.receive_json_from()
-        count += frame["type"] == "chat.presence"
-    return count
+    frames = await drain(communicator, quiet=1.5)
+    return sum(frame["type"] == "chat.presence" for frame in frames)
 
 
 @pytest.mark.parametrize("size", [10, 100, 300])

@@ -13,6 +13,7 @@ from realtime.chat.models import Message, Room
 from realtime.core.envelope import CloseCode
 from realtime.tokens import service
 from realtime.tokens.models import AccessToken
+from tests.frames import ANY, next_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,7 +102,7 @@ async def test_token_decides_the_user_not_the_cookie(
     bot, connected, _ = await open_socket(LOBBY, token=ann_token, cookie=key)
     assert connected
     await bot.send_json_to({"type": "chat.join", "after": 0})
-    joined = await receive_type(bot, "chat.joined")
+    joined = await next_frame(bot, "chat.joined", skip=ANY, wait=3)
     assert joined["you"]["name"] == "ann"
     await bot.disconnect()
 
@@ -204,11 +205,3 @@ def test_only_a_hash_is_stored(ann):
     stored = AccessToken.objects.filter(pk=row.pk).values().get()
     assert not any(token in str(value) for value in stored.values())
     assert row.hint == token[:8]
-
-
-async def receive_type(communicator, kind):
-    for _ in range(20):
-        frame = await communicator.receive_json_from(3)
-        if frame["type"] == kind:
-            return frame
-    raise AssertionError(f"no {kind} frame")

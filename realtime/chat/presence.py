@@ -15,13 +15,13 @@ process, so a thousand joiners share one read for their ``chat.joined``.
 
 import asyncio
 import logging
-import weakref
 
 from django.conf import settings
 
 from realtime.chat import protocol as proto
 from realtime.core import fanout
 from realtime.core.outages import SERVICE_ERRORS
+from realtime.core.perloop import PerLoop
 from realtime.core.presence import get_presence
 from realtime.core.shared import SharedReads
 
@@ -125,14 +125,8 @@ def page(members: list[dict], offset: int = 0) -> dict:
     }
 
 
-_rooms: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomPresence]" = (
-    weakref.WeakKeyDictionary()
-)
+_rooms = PerLoop(RoomPresence)
 
 
 def room_presence() -> RoomPresence:
-    loop = asyncio.get_running_loop()
-    registry = _rooms.get(loop)
-    if registry is None:
-        registry = _rooms[loop] = RoomPresence()
-    return registry
+    return _rooms.get()

@@ -3,6 +3,8 @@
 Synchronous on purpose: the consumer calls it through ``sync_to_async``, and
 the upload view and the admin call it directly, so every writer takes the same
 path: lock the room row, take the next seq, write, commit, then publish.
+Reads live in ``selectors`` and moderation in ``moderation``; both are
+re-exported here, so consumers, views and admin import this one module.
 """
 
 import logging
@@ -17,107 +19,58 @@ from django.db.models import Q
 from django.utils import timezone
 
 from realtime.chat.flood import check_flood
-from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent
+from realtime.chat.models import Message, Room, RoomEvent
+from realtime.chat.moderation import (
+    close_room,
+    log_moderation,
+    notify_access_changed,
+    notify_ban,
+    notify_mute,
+)
 from realtime.chat.protocol import mentions, room_text
+from realtime.chat.selectors import (
+    can_read,
+    earlier,
+    message_data,
+    muted_until,
+    open_room,
+    refusal,
+    render_event,
+    room_info,
+    snapshot,
+)
 from realtime.core import fanout
-from realtime.core.envelope import CloseCode, ErrorCode, ProtocolError
+from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.envelope import user_ref as user_ref  # views and consumers use it
 from realtime.core.outages import SERVICE_ERRORS
 from realtime.signals import message_posted
 
+__all__ = [
+    "Muted",
+    "announce",
+    "can_read",
+    "close_room",
+    "delete_message",
+    "earlier",
+    "edit_message",
+    "events_after",
+    "message_data",
+    "muted_until",
+    "notify_access_changed",
+    "notify_ban",
+    "notify_mute",
+    "open_room",
+    "post_message",
+    "publish_pending",
+    "refusal",
+    "render_event",
+    "room_info",
+    "snapshot",
+    "user_ref",
+]
+
 log = logging.getLogger(__name__)
 PUBLISH_BATCH = 200
-
-
-# Rendering: one function per shape, shared by live publishes and replays.
-
-
-def room_info(room: Room) -> dict:
-    return {
-        "slug": room.slug,
-        "name": room.name,
-        "topic": room.topic,
-        "is_public": room.is_public,
-        "max_length": room.max_length,
-        "slow_mode_seconds": room.slow_mode_seconds,
-        "edit_seconds": settings.DUPLEX["CHAT_EDIT_SECONDS"],
-    }
-
-
-def message_data(message: Message) -> dict:
-    deleted = message.deleted_at is not None
-    announcement = message.kind == Message.ANNOUNCEMENT
-    user = None
-    if not announcement:
-        user = {"id": message.author_id or 0, "name": message.author_name}
-    return {
-        "id": message.pk,
-        "seq": message.seq,
-        "kind": message.kind,
-        "user": user,
-        "text": "" if deleted else message.text,
-        "image": message.image.url if message.image and not deleted else None,
-        "at": message.created_at.isoformat(),
-        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
-        "deleted": deleted,
-    }
-
-
-def render_event(event: RoomEvent, slug: str) -> dict:
-    """An event as a frame, from the message's *current* state: a replay never
-    shows text that was since edited or deleted."""
-    message = event.message
-    if event.kind == RoomEvent.MESSAGE:
-        return {"type": "chat.message", "room": slug, **message_data(message)}
-    frame = {"type": f"chat.{event.kind}", "room": slug, "seq": event.seq}
-    frame["id"] = message.pk
-    if event.kind == RoomEvent.EDIT:
-        if message.deleted_at is not None:
-            return {**frame, "type": "chat.delete"}
-        frame["text"] = message.text
-        frame["edited_at"] = (message.edited_at or event.at).isoformat()
-    return frame
-
-
-# Access.
-
-
-def open_room(slug: str, user) -> tuple[Room | None, tuple[CloseCode, str] | None]:
-    """The room and, if ``user`` may not open it, the close code and reason."""
-    room = Room.objects.filter(slug=slug).first()
-    if room is None:
-        return None, (CloseCode.NOT_FOUND, "No such room.")
-    return room, refusal(room, user)
-
-
-def refusal(room: Room, user) -> tuple[CloseCode, str] | None:
-    if room.closed:
-        return CloseCode.ROOM_CLOSED, room.closed_reason or "This room is closed."
-    if not can_read(room, user):
-        return CloseCode.FORBIDDEN, "This room is private: members only."
-    if user.is_authenticated:
-        ban = Ban.objects.active().filter(room=room, user=user).first()
-        if ban is not None:
-            return CloseCode.BANNED, ban.reason or "You are banned from this room."
-    return None
-
-
-def can_read(room: Room, user) -> bool:
-    if room.is_public:
-        return True
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or room.members.filter(pk=user.pk).exists()
-
-
-def muted_until(room_id: int, user) -> tuple[bool, str | None, str]:
-    """(muted, until as ISO 8601 or None for good, reason)."""
-    if not user.is_authenticated:
-        return False, None, ""
-    mute = Mute.objects.active().filter(room_id=room_id, user=user).first()
-    if mute is None:
-        return False, None, ""
-    return True, mute.until.isoformat() if mute.until else None, mute.reason
 
 
 # Writes. Each locks the room row, appends events, and publishes after commit.
@@ -241,7 +194,7 @@ def announce(room_id: int, text: str, by=None) -> Message:
             seq=room.last_seq + 1,
         )
         _append(room, RoomEvent.MESSAGE, message)
-    _moderation("announce", room, by=getattr(by, "pk", None))
+    log_moderation("announce", room, by=getattr(by, "pk", None))
     return message
 
 
@@ -309,7 +262,7 @@ def delete_message(
         _append(room, RoomEvent.DELETE, message)
     if moderator:
         by = getattr(user, "pk", None)
-        _moderation("delete message", room, target=message.author_id, by=by)
+        log_moderation("delete message", room, target=message.author_id, by=by)
     return True
 
 
@@ -370,33 +323,6 @@ def publish_pending(room_id: int) -> None:
         log.exception("Publishing room %s failed: its stream is stuck", room_id)
 
 
-# Reads.
-
-
-def _page(queryset, size: int) -> tuple[list[dict], bool]:
-    rows = list(queryset.order_by("-seq")[: size + 1])
-    has_more = len(rows) > size
-    return [message_data(m) for m in reversed(rows[:size])], has_more
-
-
-def snapshot(room_id: int) -> dict:
-    """The latest messages and the seq they are current up to."""
-    room = Room.objects.get(pk=room_id)
-    visible = Message.objects.filter(
-        room=room, deleted_at__isnull=True, seq__lte=room.last_seq
-    )
-    messages, has_more = _page(visible, settings.DUPLEX["CHAT_HISTORY"])
-    return {"messages": messages, "has_more": has_more, "last_seq": room.last_seq}
-
-
-def earlier(room_id: int, before: int, size: int) -> dict:
-    visible = Message.objects.filter(
-        room_id=room_id, deleted_at__isnull=True, seq__lt=before
-    )
-    messages, has_more = _page(visible, size)
-    return {"messages": messages, "has_more": has_more, "before": before}
-
-
 def events_after(room_id: int, after: int) -> list[dict] | None:
     """The room's frames after ``after``, or None when that gap is not replayed."""
     room = Room.objects.get(pk=room_id)
@@ -413,48 +339,3 @@ def events_after(room_id: int, after: int) -> list[dict] | None:
         .order_by("seq")
     )
     return [render_event(event, room.slug) for event in events]
-
-
-# Moderation (admin): the write, then a control event after commit.
-
-
-def _moderation(action: str, room: Room, target=None, by=None) -> None:
-    """One structured log line per moderation action: who did what, where."""
-    fields = {"event": "moderation", "room": room.slug, "target": target, "by": by}
-    log.info("moderation: %s", action, extra=fields)
-
-
-def notify_ban(ban: Ban) -> None:
-    _moderation("ban", ban.room, target=ban.user_id, by=getattr(ban, "by_id", None))
-    fanout.publish_control_on_commit(
-        ban.room.stream,
-        {"type": "ban", "user_id": ban.user_id, "reason": ban.reason},
-    )
-
-
-def notify_mute(mute: Mute) -> None:
-    _moderation("mute", mute.room, target=mute.user_id, by=getattr(mute, "by_id", None))
-    until = mute.until.isoformat() if mute.until else None
-    fanout.publish_control_on_commit(
-        mute.room.stream,
-        {
-            "type": "mute",
-            "user_id": mute.user_id,
-            "until": until,
-            "reason": mute.reason,
-        },
-    )
-
-
-def close_room(room: Room, reason: str = "") -> None:
-    _moderation("close room", room)
-    Room.objects.filter(pk=room.pk).update(closed=True, closed_reason=reason)
-    room.closed, room.closed_reason = True, reason
-    fanout.publish_control_on_commit(
-        room.stream, {"type": "close", "reason": reason or "This room was closed."}
-    )
-
-
-def notify_access_changed(room: Room) -> None:
-    """Members or visibility changed: open sockets check their access again."""
-    fanout.publish_control_on_commit(room.stream, {"type": "access"})

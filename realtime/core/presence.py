@@ -17,9 +17,10 @@ import asyncio
 import json
 import logging
 import time
-import weakref
 
 from django.conf import settings
+
+from realtime.core.perloop import PerLoop
 
 log = logging.getLogger(__name__)
 
@@ -199,18 +200,12 @@ def _by_name(member: dict) -> str:
     return member["name"].casefold()
 
 
-_registries: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Presence]" = (
-    weakref.WeakKeyDictionary()
-)
+_registries = PerLoop(Presence)
 
 
 def get_presence() -> Presence:
     """The presence registry of the running event loop."""
-    loop = asyncio.get_running_loop()
-    presence = _registries.get(loop)
-    if presence is None:
-        presence = _registries[loop] = Presence()
-    return presence
+    return _registries.get()
 
 
 def reset_presence() -> None:

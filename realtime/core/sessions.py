@@ -10,7 +10,6 @@ another auth hash (every one, when the account was deactivated). The delay is
 that of a publish: well under a second (docs/protocol.md).
 """
 
-import asyncio
 import hashlib
 import weakref
 from typing import NamedTuple
@@ -22,6 +21,7 @@ from django.dispatch import receiver
 
 from realtime.core import fanout
 from realtime.core.envelope import CloseCode
+from realtime.core.perloop import PerLoop
 
 TOPIC = "auth.logout"
 LOGGED_OUT = "You logged out."
@@ -101,9 +101,7 @@ class _Watcher:
             await consumer.close(CloseCode.LOGGED_OUT, reason)
 
 
-_watchers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Watcher]" = (
-    weakref.WeakKeyDictionary()
-)
+_watchers = PerLoop(_Watcher)
 
 
 async def watch(consumer, session_key: str | None, user) -> None:
@@ -115,10 +113,7 @@ async def watch(consumer, session_key: str | None, user) -> None:
     name = session_hash(session_key)
     if name is None:
         return
-    loop = asyncio.get_running_loop()
-    watcher = _watchers.get(loop)
-    if watcher is None:
-        watcher = _watchers[loop] = _Watcher()
+    watcher = _watchers.get()
     watcher.add(consumer, _Watched(name, user.pk, auth_digest(user)))
     if not watcher.joined:
         watcher.joined = True
@@ -127,14 +122,14 @@ async def watch(consumer, session_key: str | None, user) -> None:
 
 def unwatch(consumer) -> None:
     """Forget a socket that closed (and its session, if it was the last one)."""
-    watcher = _watchers.get(asyncio.get_running_loop())
+    watcher = _watchers.current()
     if watcher is not None:
         watcher.discard(consumer)
 
 
 def watched() -> dict[str, int]:
     """How many sessions, users and sockets this process' watcher holds."""
-    watcher = _watchers.get(asyncio.get_running_loop())
+    watcher = _watchers.current()
     if watcher is None:
         return {"sessions": 0, "users": 0, "sockets": 0}
     return {

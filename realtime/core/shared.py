@@ -10,9 +10,10 @@ with it.
 
 import asyncio
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
+
+from realtime.core.perloop import PerLoop
 
 KEPT = 256  # reads kept per event loop before the stale ones are dropped
 
@@ -20,7 +21,7 @@ KEPT = 256  # reads kept per event loop before the stale ones are dropped
 class SharedReads:
     def __init__(self, fresh: float):
         self.fresh = fresh
-        self._loops: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._loops: PerLoop[dict] = PerLoop(dict)
 
     async def get(
         self,
@@ -31,7 +32,7 @@ class SharedReads:
     ) -> Any:
         """``read()``'s result, or that of the same read started under ``fresh``
         ago (and at ``not_before``, a ``time.monotonic()``, or later)."""
-        reads = self._loops.setdefault(asyncio.get_running_loop(), {})
+        reads = self._loops.get()
         now = time.monotonic()
         cached = reads.get(key)
         if (
@@ -52,7 +53,7 @@ class SharedReads:
 
     def forget(self, key: Hashable) -> None:
         """The next ``get`` of ``key`` reads again."""
-        reads = self._loops.get(asyncio.get_running_loop(), {})
+        reads = self._loops.current() or {}
         reads.pop(key, None)
 
 

@@ -15,7 +15,6 @@ fan-out control event in the others) and every ``REFRESH_EVERY`` seconds.
 import asyncio
 import logging
 import time
-import weakref
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -26,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from realtime.core import fanout
+from realtime.core.perloop import PerLoop
 from realtime.models import PriceAlert
 from realtime.notifications import service as notify
 from realtime.notifications.models import plain_number
@@ -144,21 +144,15 @@ def _rearm(alert_id: int) -> None:
     PriceAlert.objects.filter(pk=alert_id, armed=False).update(armed=True)
 
 
-_books: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AlertBook]" = (
-    weakref.WeakKeyDictionary()
-)
+_books = PerLoop(AlertBook)
 
 
 def get_book() -> AlertBook:
-    loop = asyncio.get_running_loop()
-    book = _books.get(loop)
-    if book is None:
-        book = _books[loop] = AlertBook()
-    return book
+    return _books.get()
 
 
 def alerts_changed() -> None:
     """After commit of an alert change: reload here now, elsewhere via control."""
-    for book in list(_books.values()):
+    for book in _books.all():
         book.dirty = True
     fanout.publish_control(CONTROL_TOPIC, {"type": "alerts.changed"})

@@ -13,6 +13,7 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
 
 from realtime.chat.models import Room
+from tests.frames import ANY, next_frame
 from tests.integration.http_session import Browser
 from tests.servers import (
     ROOT,
@@ -142,12 +143,8 @@ async def test_redis_outage_of_five_seconds_is_survived(
         additional_headers=cookie,
     )
     await reader.send(json.dumps({"type": "chat.join", "after": 0}))
-    texts = []
-    while True:
-        frame = json.loads(await asyncio.wait_for(reader.recv(), 5))
-        if frame["type"] == "chat.history":
-            texts = [m["text"] for m in frame["messages"]]
-            break
+    history = await next_frame(reader, "chat.history", skip=ANY, wait=5)
+    texts = [m["text"] for m in history["messages"]]
     assert texts[-5:] == sent
     log = server.log()
     assert log.count("Traceback") == 0

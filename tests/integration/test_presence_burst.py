@@ -11,6 +11,7 @@ from websockets.asyncio.client import connect
 
 from realtime.chat.models import Room
 from realtime.core.presence import TTL
+from tests.frames import ANY, next_frame
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CROWD = 150
@@ -27,10 +28,8 @@ def crowd_sessions(session_for) -> list[str]:
 async def online_in_lobby(server) -> int:
     """The lobby's online count, as the room list of ``server`` shows it."""
     async with connect(server.ws_url + "/ws/chat/", origin=server.origin) as ws:
-        while True:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            if frame["type"] == "chat.rooms":
-                return next(r["online"] for r in frame["rooms"] if r["slug"] == "lobby")
+        frame = await next_frame(ws, "chat.rooms", skip=ANY, wait=10)
+        return next(r["online"] for r in frame["rooms"] if r["slug"] == "lobby")
 
 
 async def poll_online(server, wanted: int, within: float = 60) -> int:

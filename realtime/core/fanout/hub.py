@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from typing import TYPE_CHECKING
 
 from channels.layers import get_channel_layer
@@ -19,6 +18,7 @@ from realtime.core import metrics
 from realtime.core.fanout.frame import Frame
 from realtime.core.fanout.liveness import PING, Liveness
 from realtime.core.fanout.publish import GROUP_PREFIX, check_topic
+from realtime.core.perloop import PerLoop
 
 if TYPE_CHECKING:
     from realtime.core.fanout.outbox import Outbox
@@ -241,22 +241,16 @@ async def _guarded(coro) -> None:
         log.exception("A fan-out control handler failed")
 
 
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = (
-    weakref.WeakKeyDictionary()
-)
+_hubs = PerLoop(Hub)
 
 
 def get_hub() -> Hub:
     """The hub of the running event loop (one per process under daphne)."""
-    loop = asyncio.get_running_loop()
-    hub = _hubs.get(loop)
-    if hub is None:
-        hub = _hubs[loop] = Hub()
-    return hub
+    return _hubs.get()
 
 
 def reset_hubs() -> None:
     """Forget every hub (tests switch channel layers between event loops)."""
-    for hub in list(_hubs.values()):
+    for hub in _hubs.all():
         hub.stop()
     _hubs.clear()
