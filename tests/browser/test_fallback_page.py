@@ -1,11 +1,12 @@
-"""Chat in Chromium pages that cannot use WebSocket: the fallback transport."""
+"""Chat in Chromium pages that cannot use WebSocket: the fallback transport.
+
+Resuming a room after a reconnect over the fallback is in test_chat_page.py,
+beside the same test over WebSocket."""
 
 import pytest
 from playwright.sync_api import expect
 
-from realtime.chat import service
 from realtime.chat.models import Room
-from tests.browser.threads import in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,28 +100,3 @@ def test_a_blocked_websocket_falls_back_by_itself(daphne, login_page, make_user,
     # This load never tried WebSocket for the room: the tab already knew.
     assert page.evaluate("window.blockedAttempts") == 0
     expect(page.locator(".chat-msg .msg-body")).to_have_text(["through the fallback"])
-
-
-def test_fallback_resumes_missed_messages_once(daphne, login_page, make_user, lobby):
-    """The server restarts while messages are posted: the fallback page
-    reconnects and shows them once each, in order, as a WebSocket page does."""
-    server = daphne()
-    ann = make_user("ann")
-    page = room_page(login_page, server, ann)
-    send(page, "before")
-    expect(page.locator(".chat-msg .msg-body")).to_have_text(["before"])
-    server.stop()
-    expect(page.locator("#connection-badge")).to_have_attribute(
-        "data-state", "reconnecting"
-    )
-    for text in ("while down 1", "while down 2"):
-        in_thread(service.post_message, lobby.pk, ann, text)
-    server.start()
-    expect(page.locator(".chat-msg .msg-body")).to_have_text(
-        ["before", "while down 1", "while down 2"], timeout=15_000
-    )
-    expect(page.locator("#connection-badge")).to_have_text("live (fallback)")
-    send(page, "after")
-    expect(page.locator(".chat-msg .msg-body")).to_have_text(
-        ["before", "while down 1", "while down 2", "after"]
-    )
