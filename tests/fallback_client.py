@@ -185,3 +185,75 @@ class AsgiStream(StreamEvents):
             await self.communicator.wait(5)
         except asyncio.CancelledError:
             pass
+
+
+class HttpStream(StreamEvents):
+    """A stream on a real server, read over a plain socket as a browser's
+    EventSource would; ``post`` may go to any other server of the site."""
+
+    def __init__(self, server, path, cookie=None, site_host=None):
+        super().__init__()
+        self.server, self.path, self.cookie = server, path, cookie
+        # The Host and Origin the page sees: one site, whichever process answers.
+        self.site_host = site_host or f"127.0.0.1:{server.port}"
+        self.reader = self.writer = None
+        self.status = None
+
+    async def open(self, wait: float = 10) -> int:
+        self.reader, self.writer = await asyncio.open_connection(
+            "127.0.0.1", self.server.port
+        )
+        lines = [
+            f"GET /sse{self.path} HTTP/1.1",
+            f"Host: {self.site_host}",
+            "Accept: text/event-stream",
+            "Sec-Fetch-Site: same-origin",
+            "Sec-Fetch-Mode: cors",
+        ]
+        if self.cookie:
+            lines.append(f"Cookie: {self.cookie}")
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), wait)
+        self.status = int(head.split(b" ", 2)[1])
+        self.chunked = b"transfer-encoding: chunked" in head.lower()
+        if self.status == 200:
+            self.accepted(*await self.event(wait))
+        return self.status
+
+    async def read(self, wait: float) -> None:
+        if not self.chunked:
+            self.feed(await asyncio.wait_for(self.reader.read(65536), wait))
+            return
+        size = int(await asyncio.wait_for(self.reader.readline(), wait), 16)
+        chunk = await asyncio.wait_for(self.reader.readexactly(size + 2), wait)
+        self.feed(chunk[:-2])
+
+    def post_sync(self, server, frames) -> int:
+        """POST ``frames`` to ``server`` (blocking); the status."""
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            server.url + "/sse/send/", data=post_body(frames), method="POST"
+        )
+        for name, value in self.post_headers():
+            request.add_header(name.decode().title(), value.decode())
+        request.add_header("Host", self.site_host)
+        request.add_header("Origin", f"http://{self.site_host}")
+        if self.cookie:
+            request.add_header("Cookie", self.cookie)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        if status == 204:
+            self.batch += 1
+        return status
+
+    async def post(self, server, frames) -> int:
+        return await asyncio.to_thread(self.post_sync, server, frames)
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

@@ -1,0 +1,82 @@
+"""The fallback transport on two real daphne processes and Redis: a stream
+held by one process, its POSTs answered by the other."""
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from websockets.asyncio.client import connect
+
+from realtime.chat.models import Message, Room
+from tests.fallback_client import HttpStream
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+async def ws_frame(ws, kind: str) -> dict:
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if frame["type"] == kind:
+            return frame
+
+
+async def test_posts_to_another_process_reach_the_stream(
+    daphne, make_user, session_for
+):
+    """ann's stream lives on process A and her POSTs go to process B (no
+    sticky sessions); bob, on a WebSocket to B, chats with her both ways."""
+    await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
+    ann, bob = (
+        await sync_to_async(make_user)("ann"),
+        await sync_to_async(make_user)("bob"),
+    )
+    a, b = await asyncio.to_thread(daphne), await asyncio.to_thread(daphne)
+    name = settings.SESSION_COOKIE_NAME
+    ann_cookie = f"{name}={await sync_to_async(session_for)(ann)}"
+    bob_cookie = f"{name}={await sync_to_async(session_for)(bob)}"
+
+    stream = HttpStream(a, "/ws/chat/lobby/", cookie=ann_cookie)
+    assert await stream.open() == 200
+    assert await stream.post(b, [{"type": "chat.join", "after": 0}]) == 204
+    assert (await stream.next_frame("chat.joined", wait=10))["you"]["name"] == "ann"
+
+    async with connect(
+        b.ws_url + "/ws/chat/lobby/",
+        origin=b.origin,
+        additional_headers={"Cookie": bob_cookie},
+    ) as ws:
+        await ws.send(json.dumps({"type": "chat.join", "after": 0}))
+        await ws_frame(ws, "chat.joined")
+        for text in ("one from ann", "two from ann"):
+            assert await stream.post(b, [{"type": "chat.send", "text": text}]) == 204
+        got = [(await ws_frame(ws, "chat.message"))["text"] for _ in range(2)]
+        assert got == ["one from ann", "two from ann"]
+        await ws.send(json.dumps({"type": "chat.send", "text": "bob here"}))
+        texts = [
+            (await stream.next_frame("chat.message", wait=10))["text"] for _ in range(3)
+        ]
+        assert texts == ["one from ann", "two from ann", "bob here"]
+    stored = await sync_to_async(list)(Message.objects.values_list("text", flat=True))
+    assert sorted(stored) == sorted(["one from ann", "two from ann", "bob here"])
+    await stream.close()
+
+
+async def test_another_session_cannot_post_to_a_stream(daphne, make_user, session_for):
+    """A POST to a process that does not hold the stream is still checked: bob's
+    session cannot use ann's stream id there."""
+    await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
+    ann, bob = (
+        await sync_to_async(make_user)("ann"),
+        await sync_to_async(make_user)("bob"),
+    )
+    a, b = await asyncio.to_thread(daphne), await asyncio.to_thread(daphne)
+    name = settings.SESSION_COOKIE_NAME
+    stream = HttpStream(
+        a, "/ws/chat/lobby/", cookie=f"{name}={await sync_to_async(session_for)(ann)}"
+    )
+    assert await stream.open() == 200
+    stream.cookie = f"{name}={await sync_to_async(session_for)(bob)}"
+    assert await stream.post(b, [{"type": "chat.send", "text": "as ann?"}]) == 403
+    await stream.close()
