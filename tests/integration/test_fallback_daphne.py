@@ -15,6 +15,17 @@ from tests.fallback_client import HttpStream
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+async def site(daphne, make_user, session_for):
+    """Two processes, the room, and the session cookies of ann and bob."""
+    await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
+    servers = [await asyncio.to_thread(daphne) for _ in range(2)]
+    cookies = []
+    for name in ("ann", "bob"):
+        key = await sync_to_async(session_for)(await sync_to_async(make_user)(name))
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={key}")
+    return (*servers, *cookies)
+
+
 async def ws_frame(ws, kind: str) -> dict:
     while True:
         frame = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -27,15 +38,7 @@ async def test_posts_to_another_process_reach_the_stream(
 ):
     """ann's stream lives on process A and her POSTs go to process B (no
     sticky sessions); bob, on a WebSocket to B, chats with her both ways."""
-    await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
-    ann, bob = (
-        await sync_to_async(make_user)("ann"),
-        await sync_to_async(make_user)("bob"),
-    )
-    a, b = await asyncio.to_thread(daphne), await asyncio.to_thread(daphne)
-    name = settings.SESSION_COOKIE_NAME
-    ann_cookie = f"{name}={await sync_to_async(session_for)(ann)}"
-    bob_cookie = f"{name}={await sync_to_async(session_for)(bob)}"
+    a, b, ann_cookie, bob_cookie = await site(daphne, make_user, session_for)
 
     stream = HttpStream(a, "/ws/chat/lobby/", cookie=ann_cookie)
     assert await stream.open() == 200
@@ -66,17 +69,9 @@ async def test_posts_to_another_process_reach_the_stream(
 async def test_another_session_cannot_post_to_a_stream(daphne, make_user, session_for):
     """A POST to a process that does not hold the stream is still checked: bob's
     session cannot use ann's stream id there."""
-    await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
-    ann, bob = (
-        await sync_to_async(make_user)("ann"),
-        await sync_to_async(make_user)("bob"),
-    )
-    a, b = await asyncio.to_thread(daphne), await asyncio.to_thread(daphne)
-    name = settings.SESSION_COOKIE_NAME
-    stream = HttpStream(
-        a, "/ws/chat/lobby/", cookie=f"{name}={await sync_to_async(session_for)(ann)}"
-    )
+    a, b, ann_cookie, bob_cookie = await site(daphne, make_user, session_for)
+    stream = HttpStream(a, "/ws/chat/lobby/", cookie=ann_cookie)
     assert await stream.open() == 200
-    stream.cookie = f"{name}={await sync_to_async(session_for)(bob)}"
+    stream.cookie = bob_cookie
     assert await stream.post(b, [{"type": "chat.send", "text": "as ann?"}]) == 403
     await stream.close()
