@@ -191,9 +191,10 @@ class HttpStream(StreamEvents):
     """A stream on a real server, read over a plain socket as a browser's
     EventSource would; ``post`` may go to any other server of the site."""
 
-    def __init__(self, server, path, cookie=None, site_host=None):
+    def __init__(self, server, path, cookie=None, site_host=None, ssl=None):
         super().__init__()
-        self.server, self.path, self.cookie = server, path, cookie
+        self.server, self.path, self.cookie, self.ssl = server, path, cookie, ssl
+        self.scheme = "https" if ssl else "http"
         # The Host and Origin the page sees: one site, whichever process answers.
         self.site_host = site_host or f"127.0.0.1:{server.port}"
         self.reader = self.writer = None
@@ -201,7 +202,7 @@ class HttpStream(StreamEvents):
 
     async def open(self, wait: float = 10) -> int:
         self.reader, self.writer = await asyncio.open_connection(
-            "127.0.0.1", self.server.port
+            "127.0.0.1", self.server.port, ssl=self.ssl
         )
         lines = [
             f"GET /sse{self.path} HTTP/1.1",
@@ -239,11 +240,13 @@ class HttpStream(StreamEvents):
         for name, value in self.post_headers():
             request.add_header(name.decode().title(), value.decode())
         request.add_header("Host", self.site_host)
-        request.add_header("Origin", f"http://{self.site_host}")
+        request.add_header("Origin", f"{self.scheme}://{self.site_host}")
         if self.cookie:
             request.add_header("Cookie", self.cookie)
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(
+                request, timeout=10, context=self.ssl
+            ) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             status = exc.code
