@@ -44,6 +44,7 @@ from django.conf import settings
 from django.core import signing
 from django.http.cookie import parse_cookie
 
+from realtime.core import lifecycle
 from realtime.core.envelope import CloseCode
 from realtime.core.fanout.hub import spawn
 from realtime.core.outages import SERVICE_ERRORS
@@ -160,6 +161,12 @@ class EventStream:
         self.stream_id = ""
         self.channel = ""
         self.tasks: list[asyncio.Future] = []
+        self.ended = False  # the consumer has returned
+
+    def close_for_restart(self) -> None:
+        """SIGTERM: close with 1012, as the process' sockets are."""
+        reason = {"reason": "server restarting"}
+        spawn(self.finish(CloseCode.SERVICE_RESTART, reason))
 
     async def run(self) -> None:
         layer = get_channel_layer()
@@ -167,9 +174,11 @@ class EventStream:
         claim = {"c": self.channel, "h": credential(self.scope)}
         self.stream_id = signing.dumps(claim, salt=SALT, compress=True)
         self.tasks = [spawn(self.pump(layer)), spawn(self.watch())]
+        lifecycle.track_stream(self)
         try:
             await self.app(websocket_scope(self.scope), self.receive, self.send)
         finally:
+            self.ended = True
             for task in self.tasks:
                 task.cancel()
             await self.finish(CloseCode.INTERNAL_ERROR, "")
@@ -299,6 +308,8 @@ class FallbackRouter:
             return await post_frames(scope, receive, send)
         if scope["method"] != "GET":
             return await respond(send, 405, "GET opens a stream", [(b"allow", b"GET")])
+        if lifecycle.draining():  # as a handshake is refused: try another process
+            return await respond(send, 503, "restarting", [(b"retry-after", b"1")])
         await EventStream(self.websocket_app, scope, receive, send).run()
 
 

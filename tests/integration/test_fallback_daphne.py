@@ -75,3 +75,16 @@ async def test_another_session_cannot_post_to_a_stream(daphne, make_user, sessio
     stream.cookie = bob_cookie
     assert await stream.post(b, [{"type": "chat.send", "text": "as ann?"}]) == 403
     await stream.close()
+
+
+async def test_sigterm_closes_streams_with_1012(daphne):
+    """A restarting process tells its streams, as its sockets: close 1012."""
+    server = await asyncio.to_thread(daphne)
+    stream = HttpStream(server, "/ws/echo/")
+    assert await stream.open() == 200
+    stopping = asyncio.ensure_future(asyncio.to_thread(server.stop))
+    close = await stream.closed(wait=10)
+    assert close == {"code": 1012, "reason": "server restarting"}
+    await stopping
+    assert "closing 0 sockets and 1 streams with 1012" in server.log()
+    await stream.close()
