@@ -213,8 +213,8 @@ class EventStream:
         elif kind == "websocket.send" and self.started:
             if buffered_bytes(self.transport) > settings.DUPLEX["OUTBOX_MAX_BYTES"]:
                 log.warning("Closing a fallback stream whose client does not read")
-                self.gone(CloseCode.POLICY_VIOLATION)
-                await self.end()
+                unread = {"reason": "Too many unread frames."}
+                await self.finish(CloseCode.POLICY_VIOLATION, unread)
                 return
             await self.write(sse_event(message.get("text"), message.get("bytes")))
 
@@ -243,10 +243,6 @@ class EventStream:
         reason = (message.get("reason") or "") if isinstance(message, dict) else ""
         self.gone(int(code))
         await self.write(named_event("close", {"code": int(code), "reason": reason}))
-        await self.end()
-
-    async def end(self) -> None:
-        self.finished = True
         await self.http_send({"type": "http.response.body", "body": b""})
 
     def gone(self, code: int) -> None:

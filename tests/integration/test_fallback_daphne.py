@@ -88,3 +88,27 @@ async def test_sigterm_closes_streams_with_1012(daphne):
     await stopping
     assert "closing 0 sockets and 1 streams with 1012" in server.log()
     await stream.close()
+
+
+async def test_a_stream_that_is_not_read_is_closed(daphne):
+    """A client that keeps sending and never reads its stream does not grow
+    the server's buffer: past DUPLEX_OUTBOX_MAX_BYTES waiting, the stream is
+    closed with 1008 and the client, once it reads, learns why."""
+    server = await asyncio.to_thread(daphne, DUPLEX_OUTBOX_MAX_BYTES="65536")
+    stream = HttpStream(server, "/ws/echo/")
+    assert await stream.open() == 200
+    frame = "x" * 200_000
+    sent = 0
+    while sent < 200 and "does not read" not in server.log():
+        assert await stream.post(server, [frame]) == 204
+        sent += 1
+    assert sent < 200, "the server kept buffering"
+    echoed = 0
+    while True:
+        name, data = await stream.event(wait=10)
+        if name == "close":
+            break
+        echoed += 1
+    assert json.loads(data) == {"code": 1008, "reason": "Too many unread frames."}
+    assert echoed < sent
+    await stream.close()
