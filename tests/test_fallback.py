@@ -184,3 +184,25 @@ async def test_only_get_opens_a_stream():
     response = await get.get_response()
     assert response["status"] == 405
     assert json.loads(b'"' + response["body"] + b'"')
+
+
+async def test_an_account_socket_refuses_an_anonymous_stream(stream):
+    """The socket's own rules apply: no session, no notifications (4001)."""
+    s = await stream("/ws/notifications/")
+    assert (await s.closed())["code"] == CloseCode.UNAUTHENTICATED
+
+
+async def test_a_token_client_streams_and_posts_without_origin(stream, lobby, ann):
+    """A bearer token opens a stream and POSTs without an Origin, as its user;
+    the token's stream id is refused with a cookie instead of the token."""
+    from realtime.tokens.service import create_token
+
+    _, token = await sync_to_async(create_token)(user=ann, name="bot")
+    bearer = (b"authorization", f"Bearer {token}".encode())
+    s = await stream(LOBBY, headers=[bearer])
+    assert (await s.post([{"type": "chat.join"}], origin=None))["status"] == 204
+    assert (await s.next_frame("chat.joined"))["you"]["name"] == "ann"
+    s.headers.remove(bearer)
+    s.headers.append((b"cookie", b"sessionid=someone-else"))
+    assert (await s.post([{"type": "chat.send", "text": "x"}]))["status"] == 403
+    await s.close()
