@@ -33,7 +33,6 @@ connection's buffer.
 
 import asyncio
 import base64
-import hashlib
 import json
 import logging
 from collections import deque
@@ -43,11 +42,12 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core import signing
 from django.http.cookie import parse_cookie
+from django.utils.crypto import salted_hmac
 
 from realtime.core import lifecycle
 from realtime.core.envelope import CloseCode
 from realtime.core.fanout.hub import spawn
-from realtime.core.outages import SERVICE_ERRORS
+from realtime.core.outages import OUTAGE_RETRY, SERVICE_ERRORS
 from realtime.core.security import connection_scheme, origin_allowed
 from realtime.core.transport import buffered_bytes, http_transport
 
@@ -65,6 +65,7 @@ MAX_BATCH = 32  # frames per POST
 MAX_POST_BYTES = 256 * 1024
 MAX_PENDING = 64  # frames a stream holds for its consumer before closing 1008
 LOST_FRAMES = CloseCode.INTERNAL_ERROR  # a POST's frames never reached the stream
+RETRY = [(b"retry-after", str(OUTAGE_RETRY).encode())]
 STREAM_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
@@ -73,14 +74,15 @@ STREAM_HEADERS = [
 
 
 def credential(scope) -> str:
-    """A hash of what authenticates the request: its bearer token, else its
-    session cookie (empty for a visitor without one)."""
+    """A keyed hash of what authenticates the request: its bearer token, else
+    its session cookie (empty for a visitor without one). The stream id shows
+    it to the page, which learns nothing from it."""
     headers = dict(scope.get("headers", []))
     value = headers.get(b"authorization", b"").decode("latin1")
     if not value:
         cookies = parse_cookie(headers.get(b"cookie", b"").decode("latin1"))
         value = cookies.get(settings.SESSION_COOKIE_NAME, "")
-    return hashlib.sha256(value.encode()).hexdigest()[:32] if value else ""
+    return salted_hmac(SALT, value).hexdigest()[:32] if value else ""
 
 
 def sse_event(text: str | None = None, data: bytes | None = None) -> bytes:
@@ -170,7 +172,11 @@ class EventStream:
 
     async def run(self) -> None:
         layer = get_channel_layer()
-        self.channel = await layer.new_channel("fallback.")
+        try:
+            self.channel = await layer.new_channel("fallback.")
+        except SERVICE_ERRORS as exc:  # Redis is down: as a handshake's 1013
+            log.warning("fallback stream failed: %s", exc, extra={"event": "outage"})
+            return await respond(self.http_send, 503, "unavailable", RETRY)
         claim = {"c": self.channel, "h": credential(self.scope)}
         self.stream_id = signing.dumps(claim, salt=SALT, compress=True)
         self.tasks = [spawn(self.pump(layer)), spawn(self.watch())]
@@ -326,7 +332,7 @@ async def post_frames(scope, receive, send) -> None:
         return await respond(send, exc.status, exc.detail)
     except SERVICE_ERRORS as exc:
         log.warning("fallback POST failed: %s", exc, extra={"event": "outage"})
-        return await respond(send, 503, "unavailable", [(b"retry-after", b"5")])
+        return await respond(send, 503, "unavailable", RETRY)
     await send({"type": "http.response.start", "status": 204, "headers": []})
     await send({"type": "http.response.body", "body": b""})
 

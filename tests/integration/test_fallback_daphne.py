@@ -112,3 +112,28 @@ async def test_a_stream_that_is_not_read_is_closed(daphne):
     assert json.loads(data) == {"code": 1008, "reason": "Too many unread frames."}
     assert echoed < sent
     await stream.close()
+
+
+async def test_redis_down_answers_503_then_streams_again(daphne, private_redis):
+    """With Redis down a stream and a POST answer 503 with Retry-After (the
+    fallback's 1013); once Redis is back, streams work again."""
+    redis = await asyncio.to_thread(private_redis)
+    server = await asyncio.to_thread(daphne, redis=False, REDIS_URL=redis.url)
+    stream = HttpStream(server, "/ws/echo/")
+    assert await stream.open() == 200
+    redis.stop()
+    assert await stream.post(server, ["lost"]) == 503
+    refused = HttpStream(server, "/ws/echo/")
+    assert await refused.open(wait=20) == 503
+    await asyncio.to_thread(redis.start)
+    again = HttpStream(server, "/ws/echo/")
+    for _ in range(50):  # the layer reconnects within a second or two
+        if await again.open(wait=20) == 200:
+            break
+        again = HttpStream(server, "/ws/echo/")
+        await asyncio.sleep(0.2)
+    assert again.status == 200
+    assert await again.post(server, ["back"]) == 204
+    assert await again.frame(wait=10) == "back"
+    for s in (stream, refused, again):
+        await s.close()
