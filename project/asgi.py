@@ -17,6 +17,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from realtime.core import lifecycle, metrics  # noqa: E402
 from realtime.core.admission import AdmissionGuard  # noqa: E402
+from realtime.core.fallback import FallbackRouter  # noqa: E402
 from realtime.core.outages import OutageGuard  # noqa: E402
 from realtime.core.security import SameOriginValidator  # noqa: E402
 from realtime.core.transport import DaphneSocketMiddleware  # noqa: E402
@@ -31,24 +32,23 @@ http_app = (
 
 lifecycle.install()
 metrics.install()
+# The origin check lets a token handshake without an Origin through, without
+# its cookie; the token is checked inside the outage guard (it reads the
+# database) and inside the session stack, so its user is the scope's user.
+websocket_app = SameOriginValidator(
+    AdmissionGuard(
+        OutageGuard(
+            AuthMiddlewareStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
+        )
+    )
+)
 application = lifecycle.GracefulShutdownMiddleware(
     DaphneSocketMiddleware(
         ProtocolTypeRouter(
             {
-                "http": http_app,
-                # The origin check lets a token handshake without an Origin
-                # through, without its cookie; the token is checked inside the
-                # outage guard (it reads the database) and inside the session
-                # stack, so its user is the scope's user.
-                "websocket": SameOriginValidator(
-                    AdmissionGuard(
-                        OutageGuard(
-                            AuthMiddlewareStack(
-                                BearerTokenMiddleware(URLRouter(websocket_urlpatterns))
-                            )
-                        )
-                    )
-                ),
+                # /sse/: the fallback transport, the same sockets over HTTP.
+                "http": FallbackRouter(http_app, websocket_app),
+                "websocket": websocket_app,
             }
         )
     )

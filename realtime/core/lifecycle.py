@@ -24,6 +24,8 @@ from realtime.core.transport import _daphne_protocol, close_protocol
 log = logging.getLogger(__name__)
 
 _sockets: "weakref.WeakSet" = weakref.WeakSet()
+# Fallback event streams (realtime.core.fallback): closed with 1012 too.
+_streams: "weakref.WeakSet" = weakref.WeakSet()
 _state = {"stopping": False}
 
 
@@ -50,6 +52,12 @@ class GracefulShutdownMiddleware:
         return await self.app(scope, receive, send)
 
 
+def track_stream(stream) -> None:
+    """Close this fallback stream with 1012 on SIGTERM, and wait for it: it has
+    ``ended`` and ``close_for_restart()``."""
+    _streams.add(stream)
+
+
 def install() -> None:
     """Take over SIGTERM once daphne's reactor runs (no-op outside daphne)."""
     reactor = sys.modules.get("twisted.internet.reactor")
@@ -69,11 +77,18 @@ def _begin(reactor) -> None:
     _state["stopping"] = True
     grace = float(os.environ.get("DUPLEX_SHUTDOWN_GRACE") or 5)
     open_sockets = [p for p in list(_sockets) if p.state == p.STATE_OPEN]
+    streams = [s for s in list(_streams) if not s.ended]
     _stop_listening(reactor)
-    log.info("SIGTERM: closing %d sockets with 1012", len(open_sockets))
+    log.info(
+        "SIGTERM: closing %d sockets and %d streams with 1012",
+        len(open_sockets),
+        len(streams),
+    )
     try:
         for protocol in open_sockets:
             close_protocol(protocol, CloseCode.SERVICE_RESTART, "server restarting")
+        for stream in streams:
+            stream.close_for_restart()
     finally:
         _wait(reactor, time.monotonic() + grace)
 
@@ -90,6 +105,7 @@ def _stop_listening(reactor) -> None:
 
 def _wait(reactor, deadline: float) -> None:
     still_open = [p for p in list(_sockets) if p.state != p.STATE_CLOSED]
+    still_open += [s for s in list(_streams) if not s.ended]
     if still_open and time.monotonic() < deadline:
         reactor.callLater(0.05, _wait, reactor, deadline)
         return

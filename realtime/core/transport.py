@@ -39,11 +39,7 @@ class DaphneSocket:
 
     def buffered_bytes(self) -> int:
         """Bytes written to this socket that the kernel has not taken yet."""
-        transport = self.protocol.transport
-        try:
-            return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
-        except AttributeError:  # no transport yet, or not a Twisted socket
-            return 0
+        return buffered_bytes(self.protocol.transport)
 
     def send_prepared(self, prepared: PreparedMessage) -> bool:
         """Write a frame built once for many sockets; False if the socket is gone."""
@@ -88,6 +84,22 @@ class DaphneSocket:
             return False
         self.protocol.sendMessage(payload, binary)
         return True
+
+
+def buffered_bytes(transport) -> int:
+    """Bytes written to a Twisted TCP transport that the kernel has not taken yet."""
+    try:
+        return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+    except AttributeError:  # no transport yet, or not a Twisted socket
+        return 0
+
+
+def http_transport(send):
+    """The TCP transport under a daphne HTTP response, or None elsewhere."""
+    if isinstance(send, functools.partial) and send.args:
+        channel = getattr(send.args[0], "channel", None)
+        return getattr(channel, "transport", None)
+    return None
 
 
 def close_protocol(protocol: WebSocketProtocol, code: int, reason: str | None) -> None:

@@ -82,12 +82,20 @@ def test_two_visitors_chat_live_and_markup_stays_text(
         )
 
 
-def test_a_reconnect_shows_missed_messages_once(daphne, login_page, make_user, lobby):
+@pytest.mark.parametrize(
+    "init_script", [None, "delete window.WebSocket;"], ids=["websocket", "fallback"]
+)
+def test_a_reconnect_shows_missed_messages_once(
+    daphne, login_page, make_user, lobby, init_script
+):
     """The server restarts while messages are posted: after the page reconnects
-    they appear once each, in order, without a reload."""
+    they appear once each, in order, without a reload; over WebSocket and over
+    the fallback transport (a page without WebSocket) alike."""
     server = daphne()
     ann = make_user("ann")
     page = login_page(server, ann)
+    if init_script:
+        page.context.add_init_script(init_script)
     page.goto("/chat/lobby/")
     send(page, "before")
     expect(page.locator(".chat-msg .msg-body")).to_have_text(["before"])

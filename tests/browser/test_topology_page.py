@@ -22,11 +22,15 @@ def test_echo_over_https_and_wss_through_nginx(topology, new_page):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "init_script", [None, "delete window.WebSocket;"], ids=["wss", "fallback"]
+)
 def test_chat_and_quotes_over_https_and_wss_through_nginx(
-    topology, new_page, make_user
+    topology, new_page, make_user, init_script
 ):
     """Two visitors chat over wss through nginx (on whichever daphne each lands),
-    and the quotes board ticks from the feed process."""
+    and the quotes board ticks from the feed process; in pages without
+    WebSocket too, over the fallback's streams on HTTP/2."""
     from realtime.chat.models import Room
     from realtime.demo import seed_instruments
 
@@ -36,6 +40,8 @@ def test_chat_and_quotes_over_https_and_wss_through_nginx(
     for name in ("ann", "bob"):
         make_user(name)
         page = new_page(topology.url, ignore_https_errors=True)
+        if init_script:
+            page.context.add_init_script(init_script)
         page.goto("/accounts/login/?next=/chat/lobby/")
         page.locator("#id_username").fill(name)
         page.locator("#id_password").fill(f"pw-{name}-123")
@@ -47,6 +53,10 @@ def test_chat_and_quotes_over_https_and_wss_through_nginx(
         expect(page.locator("#connection-badge")).to_have_attribute(
             "data-state", "live"
         )
+        if init_script:
+            expect(page.locator("#connection-badge")).to_have_text("live (fallback)")
+            navigation = "performance.getEntriesByType('navigation')[0]"
+            assert page.evaluate(navigation + ".nextHopProtocol") == "h2"
         pages.append(page)
     pages[0].locator("#chat-text").fill("hello over wss 你好")
     pages[0].locator("#chat-text").press("Enter")

@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.fallback_client import HttpStream
 from tests.integration.http_session import Browser
 from tests.integration.topology import ChatClient
 from tests.servers import ROOT
@@ -54,6 +55,20 @@ async def test_wss_clients_on_both_processes_receive_a_publish(topology):
         assert frame["text"] == "over TLS / 加密"
     for ws in sockets:
         await ws.close()
+
+
+async def test_fallback_stream_passes_nginx_unbuffered(topology):
+    """An event stream through nginx and TLS gets each frame as it is sent (not
+    when a buffer fills), and its POSTs reach it from either process."""
+    stream = HttpStream(topology, "/ws/site/", ssl=topology.ssl_context())
+    assert await stream.open() == 200
+    await announce(topology, "over the fallback / 备用")
+    frame = await stream.next_frame("site.announcement", wait=10)
+    assert frame["text"] == "over the fallback / 备用"
+    for _ in range(4):  # least_conn spreads them over both processes
+        assert await stream.post(topology, [{"type": "ping"}]) == 204
+        assert await stream.next_frame("pong", wait=10) == {"type": "pong"}
+    await stream.close()
 
 
 def test_nginx_serves_static_files_and_proxies_pages(topology):

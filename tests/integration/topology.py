@@ -37,8 +37,8 @@ def site_config(
     ``upstreams`` are the daphne processes' ``host:port``."""
     conf = SITE_CONF.read_text()
     conf = re.sub(r"server \{\n    listen 80;.*?\n\}\n", "", conf, count=1, flags=re.S)
-    conf = conf.replace("    listen [::]:443 ssl;\n", "")
-    conf = conf.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+    conf = conf.replace("    listen [::]:443 ssl http2;\n", "")
+    conf = conf.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{port} ssl http2;")
     conf = conf.replace("duplex.example.com;", "127.0.0.1;")
     conf = re.sub(
         r"    server 127\.0\.0\.1:8001 (.*);\n    server 127\.0\.0\.1:8002 .*;\n",

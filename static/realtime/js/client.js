@@ -25,6 +25,8 @@
  *   socket:stale       {idle}: no frame for two heartbeats, reconnecting
  *   socket:resync      {stream, after, got}: a hole in a stream, reconnecting
  *   socket:state       one of STATES
+ *   socket:fallback    {after}: WebSocket is blocked, the next attempts use
+ *                      the fallback transport (fallback.js)
  *
  * What it does for a page:
  * - builds the URL from location (wss: under https:);
@@ -51,12 +53,25 @@
  *   that resume a reliable stream where it stopped; a frame after a hole
  *   makes it resync (a fresh socket whose hello asks for the missing ones);
  * - drives the header's connection badge (connecting / live / reconnecting /
- *   offline) from all of the page's sockets.
+ *   offline) from all of the page's sockets;
+ * - falls back, where WebSocket is blocked, to server-sent events and POST
+ *   (fallback.js) with the same API and the same server sockets; the badge
+ *   then says "live (fallback)". Blocked means: the page has no WebSocket, or
+ *   BLOCKED_AFTER WebSocket attempts in a row ended before they opened while
+ *   a plain HTTP request (GET /livez) got an answer. It lasts for the tab's
+ *   session (sessionStorage). Option fallback: false keeps a socket on
+ *   WebSocket.
  *
  * Besides the socket it exports the small DOM helpers every page uses ($, el,
  * readJson). window.Duplex keeps the same API for code that is not a module
  * (and for the browser tests' page.evaluate).
  */
+import {EventStreamSocket} from "./fallback.js";
+
+// The page's WebSocket, or the fallback where the page has none: both have
+// the same readyState constants, which the code below reads from this name.
+const WebSocket = window.WebSocket || EventStreamSocket;
+
 const DEFAULTS = {
   protocols: [],        // subprotocols to offer, in order of preference
   json: true,           // frames are JSON objects with a "type"
@@ -253,7 +268,7 @@ class DuplexSocket {
     this._setState(this.attempt === 0 ? "connecting" : "reconnecting");
     let ws;
     try {
-      ws = new WebSocket(this.url, this.options.protocols);
+      ws = this._transport();
     } catch (err) {
       this.emit("socket:error", err);
       this._scheduleReconnect();
@@ -329,6 +344,20 @@ class DuplexSocket {
     };
   }
 
+  /* A WebSocket, or the fallback transport once WebSocket is blocked. */
+  _transport() {
+    if (this.options.fallback !== false && blocked.now) {
+      this.transport = "fallback";
+      return new EventStreamSocket(this.url, this.options.protocols);
+    }
+    this.transport = "websocket";
+    const ws = new window.WebSocket(this.url, this.options.protocols);
+    let opened = false;
+    ws.addEventListener("open", () => { opened = true; blocked.unopened = 0; });
+    ws.addEventListener("close", () => { if (!opened) noteUnopened(); });
+    return ws;
+  }
+
   _scheduleReconnect(closed) {
     this._setState("reconnecting");
     const delay = this._delay(closed || {});
@@ -388,9 +417,34 @@ class DuplexSocket {
   }
 }
 
+/* WebSocket attempts in a row that end before they open (refused, timed out,
+ * dropped) before the page checks whether plain HTTP gets through. */
+export const BLOCKED_AFTER = 3;
+const BLOCKED_KEY = "duplex.websocket";
+const blocked = {now: typeof window.WebSocket !== "function", unopened: 0, probing: false};
+try {
+  blocked.now = blocked.now || sessionStorage.getItem(BLOCKED_KEY) === "blocked";
+} catch (err) { /* no storage (a sandboxed frame): decide per page */ }
+
+function noteUnopened() {
+  blocked.unopened += 1;
+  if (blocked.now || blocked.probing || blocked.unopened < BLOCKED_AFTER) return;
+  blocked.probing = true;
+  fetch("/livez", {cache: "no-store", credentials: "same-origin"}).then((response) => {
+    if (!response.ok || blocked.now) return;
+    // HTTP gets through where WebSocket does not: a proxy or network blocks it.
+    blocked.now = true;
+    try { sessionStorage.setItem(BLOCKED_KEY, "blocked"); } catch (err) { /* per page */ }
+    for (const socket of sockets) socket.emit("socket:fallback", {after: blocked.unopened});
+  }).catch(() => { /* the server is down, not blocked */ }).finally(() => {
+    blocked.probing = false;
+  });
+}
+
 const LABELS = {
   connecting: () => gettext("connecting"),
   live: () => gettext("live"),
+  fallback: () => gettext("live (fallback)"),
   reconnecting: () => gettext("reconnecting"),
   offline: () => gettext("offline"),
 };
@@ -405,12 +459,16 @@ function renderBadge() {
     const order = ["live", "connecting", "reconnecting", "offline"];
     worst = counted.map((s) => s.state).reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a), "live");
   }
+  const fallback = worst === "live" && counted.some((s) => s.transport === "fallback");
   badge.dataset.state = worst;
+  badge.dataset.transport = fallback ? "fallback" : "websocket";
   badge.className = "badge badge-" + worst;
-  badge.textContent = LABELS[worst]();
+  badge.textContent = LABELS[fallback ? "fallback" : worst]();
 }
 
-export const supported = typeof window.WebSocket === "function";
+/* The page's sockets can run: over WebSocket, or over the fallback. */
+export const supported = typeof window.WebSocket === "function" ||
+  typeof window.EventSource === "function";
 
 /* Open a socket to `path` (see DEFAULTS for the options). */
 export function connect(path, options) {
@@ -437,5 +495,6 @@ export function readJson(id) {
 window.Duplex = Object.assign(window.Duplex || {}, {
   connect, wsUrl, sockets, STATES, supported, CLOSE_RULES, closeRule,
 });
+window.Duplex.fallback = blocked;  // for the browser tests: {now, unopened}
 if (typeof window.gettext !== "function") window.gettext = (s) => s;
 document.addEventListener("DOMContentLoaded", renderBadge);

@@ -1,8 +1,8 @@
 /* The echo playground: the browser's WebSocket API, event by event. */
-import {$, connect, supported, wsUrl} from "./client.js";
+import {$, connect, wsUrl} from "./client.js";
 
 (function () {
-  if (!supported) {
+  if (typeof window.WebSocket !== "function") {  // the playground shows this API
     $("no-websocket").hidden = false;
     $("echo-app").hidden = true;
     return;
