@@ -1,6 +1,6 @@
 """Every page through axe-core (vendored in tests/browser/vendor/), logged in and
 out, in English and in Chinese: no violation of any impact is allowed (minor,
-moderate, serious and critical)."""
+moderate, serious and critical), and no page logs an error to the console."""
 
 from pathlib import Path
 
@@ -82,7 +82,8 @@ def pages(site, logged_in: bool) -> list[str]:
     ]
 
 
-def violations_on(page, path: str) -> list[str]:
+def violations_on(page, path: str, errors: list[str]) -> list[str]:
+    errors.clear()
     page.goto(path)
     page.wait_for_load_state("networkidle")
     if page.locator("#connection-badge").get_attribute("data-state") != "offline":
@@ -91,7 +92,9 @@ def violations_on(page, path: str) -> list[str]:
         )
     page.add_script_tag(path=AXE)
     found = page.evaluate(RUN_AXE, TAGS)
-    return [f"{path} {v['impact']} {v['id']}: {v['nodes']}" for v in found]
+    return [f"{path} {v['impact']} {v['id']}: {v['nodes']}" for v in found] + [
+        f"{path} console: {text}" for text in errors
+    ]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +104,7 @@ def violations_on(page, path: str) -> list[str]:
 def test_every_page_passes_axe(
     site, daphne, new_page, session_for, logged_in, language
 ):
-    """axe finds nothing on any page."""
+    """axe finds nothing on any page, and no page logs an error to the console."""
     from django.conf import settings
 
     key = session_for(site["ann"]) if logged_in else None
@@ -110,7 +113,8 @@ def test_every_page_passes_axe(
     if key:
         cookie = {"name": settings.SESSION_COOKIE_NAME, "value": key}
         page.context.add_cookies([{**cookie, "url": server.url}])
-    found = []
+    errors, found = [], []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     for path in pages(site, logged_in):
-        found += violations_on(page, path)
+        found += violations_on(page, path, errors)
     assert found == [], "\n".join(found)
