@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 ZH = {"extra_http_headers": {"Accept-Language": "zh-hans"}}
+PHONE = {"viewport": {"width": 390, "height": 844}}
 # axe's rule tags: WCAG 2.0 to 2.2 A and AA, and its own best practices.
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 RUN_AXE = """async (tags) => {
@@ -98,18 +99,25 @@ def violations_on(page, path: str, errors: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("logged_in", "language"),
-    [(False, "en"), (True, "en"), (True, "zh-hans")],
+    ("logged_in", "language", "screen"),
+    [
+        (False, "en", {}),
+        (False, "zh-hans", {}),
+        (True, "en", {}),
+        (True, "zh-hans", {}),
+        (True, "zh-hans", PHONE),
+    ],
+    ids=["visitor-en", "visitor-zh", "member-en", "member-zh", "member-zh-phone"],
 )
 def test_every_page_passes_axe(
-    site, daphne, new_page, session_for, logged_in, language
+    site, daphne, new_page, session_for, logged_in, language, screen
 ):
     """axe finds nothing on any page, and no page logs an error to the console."""
     from django.conf import settings
 
     key = session_for(site["ann"]) if logged_in else None
     server = daphne()
-    page = new_page(server.url, **(ZH if language != "en" else {}))
+    page = new_page(server.url, **(ZH if language != "en" else {}), **screen)
     if key:
         cookie = {"name": settings.SESSION_COOKIE_NAME, "value": key}
         page.context.add_cookies([{**cookie, "url": server.url}])
