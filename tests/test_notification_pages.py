@@ -50,7 +50,7 @@ def test_follow_endpoints_need_a_login_and_the_csrf_token(ann_client):
     assert not RoomFollow.objects.exists()
 
 
-def test_follow_and_unfollow_a_room_a_user_and_a_team(ann_client, make_user):
+def test_follow_and_unfollow_a_room_a_user_and_a_team(ann_client, make_user, lobby):
     """JSON answers for the chat and quotes pages; the settings page lists follows."""
     make_user("bob")
     team = make_match().home

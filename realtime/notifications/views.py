@@ -24,6 +24,7 @@ from realtime.models import (
     Instrument,
     Notification,
     PriceAlert,
+    Room,
     RoomFollow,
     Team,
     TeamFollow,
@@ -123,7 +124,10 @@ def follow_team(request, following: bool, pk: int | None = None):
 @member
 def follow_user(request, following: bool, username: str = ""):
     username = username or request.POST.get("username", "").strip()
-    other = get_object_or_404(get_user_model(), username=username)
+    other = get_user_model().objects.filter(username=username).first()
+    if other is None:
+        detail = _("There is no user named “%(name)s”.") % {"name": username}
+        return _done(request, {"error": "not_found", "detail": detail}, 404)
     if other == request.user:
         return _done(request, {"detail": _("You cannot follow yourself.")}, 400)
     return _follow(
@@ -137,6 +141,10 @@ def follow_room(request, following: bool, slug: str = ""):
     slug = slug or request.POST.get("slug", "").strip()
     if not SLUG_RE.fullmatch(slug):
         return _done(request, {"detail": _("A room is named by its slug.")}, 400)
+    # Unfollowing a room that has since gone is allowed; following one is not.
+    if following and not Room.objects.filter(slug=slug).exists():
+        detail = _("There is no room “%(slug)s”.") % {"slug": slug}
+        return _done(request, {"error": "not_found", "detail": detail}, 404)
     return _follow(request, RoomFollow, following, user=request.user, room_slug=slug)
 
 

@@ -142,6 +142,11 @@ const REFUSALS = {
   4006: () => gettext("This room was closed."),
 };
 
+/* The server's reasons when no moderator wrote one (docs/protocol.md): the
+ * page's own text above already says as much, in the reader's language. */
+const SERVER_REASONS = new Set(["No such room.", "This room is private: members only.",
+  "You are banned from this room.", "This room is closed.", "This room was closed."]);
+
 /* Mutes, error frames, and a refusal (the server will not let us in). */
 function onTrouble(r) {
   const socket = r.socket;
@@ -150,7 +155,8 @@ function onTrouble(r) {
   socket.on("socket:refused", (refusal) => {
     const why = REFUSALS[refusal.code] ? REFUSALS[refusal.code]() : gettext("The server closed the connection.");
     const box = $("chat-refused");
-    box.textContent = why + (refusal.reason ? " " + gettext("Reason:") + " " + refusal.reason : "");
+    const reason = SERVER_REASONS.has(refusal.reason) ? "" : refusal.reason;
+    box.textContent = why + (reason ? " " + gettext("Reason:") + " " + reason : "");
     box.hidden = false;
     box.dataset.code = String(refusal.code);
     for (const f of document.querySelectorAll("#chat-form, #chat-upload")) f.hidden = true;

@@ -105,15 +105,23 @@ import {site} from "./site.js";
     renderCount();
   });
 
-  button.addEventListener("click", () => {
-    dropdown.hidden = !dropdown.hidden;
-    button.setAttribute("aria-expanded", String(!dropdown.hidden));
-  });
+  /* One place opens and closes the list, so aria-expanded always tells the truth. */
+  const show = (open) => {
+    dropdown.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+  };
+  button.addEventListener("click", () => show(dropdown.hidden));
   document.getElementById("notif-read-all").addEventListener("click", () => {
     socket.send({type: "notifications.read_all"});
   });
   document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") dropdown.hidden = true;
+    if (event.key !== "Escape" || dropdown.hidden) return;
+    const inside = bell.contains(document.activeElement);
+    show(false);
+    if (inside) button.focus();
+  });
+  document.addEventListener("click", (event) => {
+    if (!dropdown.hidden && !bell.contains(event.target)) show(false);
   });
   window.Duplex.notifications = socket;
 })();

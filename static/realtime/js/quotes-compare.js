@@ -128,7 +128,7 @@ import {fmt, start} from "./quotes.js";
     ctx.fillStyle = "#5b6475";
     ctx.font = "12px system-ui, sans-serif";
     ctx.fillText(fmt(max, 1) + " KB", 2, 14);
-    [[0, "#b26a00"], [1, "#2257d6"]].forEach(([k, color]) => {
+    [[0, "#9c5d00"], [1, "#2257d6"]].forEach(([k, color]) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = 2;
       ctx.beginPath();
@@ -149,7 +149,7 @@ import {fmt, start} from "./quotes.js";
     ctx.font = "12px system-ui, sans-serif";
     ctx.fillText(fmt(maxD, 0) + " ms", 2, 14);
     for (const [side, t, d] of points) {
-      ctx.fillStyle = side === "poll" ? "#b26a00" : "#2257d6";
+      ctx.fillStyle = side === "poll" ? "#9c5d00" : "#2257d6";
       const px = 40 + (t * (canvas.width - 50)) / maxT;
       const py = canvas.height - 10 - (d * (canvas.height - 30)) / maxD;
       ctx.fillRect(px - 1.5, py - 1.5, 3, 3);

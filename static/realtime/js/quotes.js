@@ -182,7 +182,7 @@ export class Board {
         const row = this.rows.get(symbol);
         const quote = this.quotes.get(symbol);
         if (!row || !quote) continue;
-        const color = quote.change < 0 ? "#c62828" : "#118a3e";
+        const color = quote.change < 0 ? "#c62828" : "#0e7c37";
         drawLine(row.querySelector(".q-spark"), this.sparks.get(symbol) || [], {color: color});
       }
       this.dirty.clear();
