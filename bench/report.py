@@ -6,7 +6,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from bench import product_report
+from bench import compression, product_report
 
 TARGET_VS_STOCK = 5.0
 TARGET_VS_CEILING = 0.8
@@ -339,6 +339,7 @@ def tables(results: dict, md: bool = False) -> str:
             )
         )
     parts += product_report.tables(s, _table, md)
+    parts += compression.tables(s, _table, md)
     rows = []
     for name, t in results.get("targets", {}).items():
         value = t.get("ratio", t.get("value"))
