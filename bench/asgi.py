@@ -12,6 +12,7 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from bench.consumers import (
+    BurstSocket,
     DuplexPublisher,
     DuplexSubscriber,
     StockPublisher,
@@ -25,6 +26,7 @@ bench_urlpatterns = [
     path("bench/duplex/pub/", DuplexPublisher.as_asgi()),
     path("bench/stock/sub/", StockSubscriber.as_asgi()),
     path("bench/stock/pub/", StockPublisher.as_asgi()),
+    path("bench/duplex/burst/", BurstSocket.as_asgi()),
 ]
 
 application = DaphneSocketMiddleware(

@@ -9,6 +9,7 @@ import json
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from realtime.core import fanout
 from realtime.core.sockets import JsonSocket, NoDatabase
@@ -64,3 +65,24 @@ class StockPublisher(NoDatabase, AsyncWebsocketConsumer):
         await self.channel_layer.group_send(
             topic, {"type": "bench.tick", "text": payload}
         )
+
+
+class BurstSocket(NoDatabase, AsyncWebsocketConsumer):
+    """``"<kind> <count>"`` gets ``count`` frames of that kind (bench/compression.py).
+
+    The frames are built on a kind's first request and kept, so a measured
+    burst costs the server its sends only.
+    """
+
+    frames: dict[str, list[str]] = {}
+
+    async def receive(self, text_data=None, bytes_data=None):
+        from bench.compression import frames
+
+        kind, count = text_data.split(" ")
+        if kind not in self.frames:
+            history = settings.DUPLEX["CHAT_HISTORY"]
+            self.frames[kind] = frames(kind, 200, 1, history=history)
+        made = self.frames[kind]
+        for n in range(int(count)):
+            await self.send(text_data=made[n % len(made)])

@@ -13,6 +13,7 @@ from bench.client import (
     Idle,
     summary,
 )
+from bench.compression import compression
 from bench.product import page_load, room_join
 from bench.rolling import rolling
 from bench.room_fanout import room_fanout
@@ -45,6 +46,9 @@ class Load:
     room_seconds: float
     rolling_clients: int
     rolling_seconds: float
+    compression_sockets: int
+    compression_messages: int
+    compression_idle: int
 
 
 FULL = Load(
@@ -69,6 +73,9 @@ FULL = Load(
     room_seconds=5.0,
     rolling_clients=4000,
     rolling_seconds=30.0,
+    compression_sockets=20,
+    compression_messages=2000,
+    compression_idle=1000,
 )
 SMOKE = Load(
     subscribers=20,
@@ -92,6 +99,9 @@ SMOKE = Load(
     room_seconds=1.0,
     rolling_clients=40,
     rolling_seconds=12.0,
+    compression_sockets=3,
+    compression_messages=50,
+    compression_idle=20,
 )
 
 
@@ -240,6 +250,8 @@ SCENARIOS = {
     "room_fanout": (room_fanout, ["duplex-redis", "websockets"], 1),
     # Two processes, one of them SIGTERMed and restarted (bench/rolling.py).
     "rolling": (rolling, ["duplex-redis-project"], 2),
+    # permessage-deflate on and off, per frame kind (bench/compression.py).
+    "compression": (compression, ["duplex-memory"], 1),
 }
 # Seconds a scenario may run (a storm on today's product can take minutes).
 TIMEOUTS = {"room_join": 1800, "page_load": 1800, "room_fanout": 1800, "rolling": 1800}

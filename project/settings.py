@@ -347,6 +347,11 @@ DUPLEX = {
     # past that daphne closes the socket with 1009 (realtime/core/transport.py).
     "MAX_FRAGMENTS": env_int("DUPLEX_MAX_FRAGMENTS", 64),
     "FRAGMENT_BYTES": env_int("DUPLEX_FRAGMENT_BYTES", 1024),
+    # permessage-deflate (realtime/core/compression.py): on when a client offers
+    # it; the server's window (2**bits bytes, 9-15) and zlib memory level (1-9).
+    "DEFLATE": env_bool("DUPLEX_DEFLATE", True),
+    "DEFLATE_WINDOW_BITS": env_int("DUPLEX_DEFLATE_WINDOW_BITS", 12),
+    "DEFLATE_MEM_LEVEL": env_int("DUPLEX_DEFLATE_MEM_LEVEL", 5),
     # Per-connection flood control: sustained frames per second and burst.
     "FRAME_RATE": env_float("DUPLEX_FRAME_RATE", 10),
     "FRAME_BURST": env_int("DUPLEX_FRAME_BURST", 30),

@@ -106,3 +106,23 @@ def test_admin_lists_tokens_without_secrets(client, ann, make_user):
     detail = client.get(f"/admin/realtime/accesstoken/{row.pk}/change/")
     assert detail.status_code == 200 and row.digest not in detail.content.decode()
     assert client.get("/admin/realtime/accesstoken/add/").status_code == 403
+
+
+def test_the_page_speaks_simplified_chinese(make_user):
+    """With ``Accept-Language: zh-hans`` the page, its refusals and its
+    confirmations are in Chinese."""
+    from django.test import Client
+
+    user = make_user("mei")
+    client = Client(headers={"accept-language": "zh-hans"})
+    client.force_login(user)
+    page = client.get(PAGE).content.decode()
+    for text in ("访问令牌", "新建令牌", "创建令牌", "你的令牌", "暂无。"):
+        assert text in page
+    refused = client.post(PAGE, {"name": " "}).content.decode()
+    assert "令牌需要一个 1 到 64 个字符的名称。" in refused
+    made = client.post(PAGE, {"name": "机器人"}).content.decode()
+    assert "新令牌“机器人”" in made and "请立即复制" in made
+    row = AccessToken.objects.get(user=user)
+    revoked = client.post(f"{PAGE}{row.pk}/revoke/", follow=True).content.decode()
+    assert "令牌已撤销" in revoked and "已于 " in revoked

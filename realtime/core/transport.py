@@ -10,7 +10,7 @@ this middleware finds that autobahn protocol and puts a small wrapper in the
 scope under ``SCOPE_KEY``. Under any other server (or the test
 communicator) the key is absent and callers use plain ASGI messages. It also
 gives every daphne connection a ``FragmentGuard`` (docs/protocol.md,
-"Fragments").
+"Fragments") and lets it negotiate permessage-deflate (``compression``).
 """
 
 import functools
@@ -19,6 +19,8 @@ from autobahn.util import encode_truncate
 from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
 from django.conf import settings
 from twisted.internet import tcp
+
+from realtime.core import compression
 
 SCOPE_KEY = "duplex.socket"
 OPEN = WebSocketProtocol.STATE_OPEN
@@ -46,10 +48,7 @@ class DaphneSocket:
         proto = self.protocol
         if proto.state != OPEN or getattr(proto, "muted", False):
             return False
-        if proto._perMessageCompress is None:
-            write_through(proto, prepared.payloadHybi)
-        else:  # permessage-deflate compresses per socket: autobahn does it
-            proto.sendPreparedMessage(prepared)
+        send_framed(proto, prepared)
         return True
 
     def offer(self, prepared: PreparedMessage, high_water: int) -> bool:
@@ -68,10 +67,7 @@ class DaphneSocket:
             )
             if waiting >= high_water:
                 return False
-        if proto._perMessageCompress is None:
-            write_through(proto, prepared.payloadHybi)
-        else:
-            proto.sendPreparedMessage(prepared)
+        send_framed(proto, prepared)
         return True
 
     def close(self, code: int, reason: str | None = None) -> None:
@@ -110,6 +106,18 @@ def close_protocol(protocol: WebSocketProtocol, code: int, reason: str | None) -
     protocol.sendCloseFrame(code=int(code), reasonUtf8=reason_bytes, isReply=False)
 
 
+def send_framed(proto: WebSocketProtocol, prepared: PreparedMessage) -> None:
+    """Write a prepared message: as framed, unless it is to be deflated per socket.
+
+    ``prepare`` marks its frames "do not compress", so they keep the fast path
+    on a socket with permessage-deflate too (realtime/core/compression.py).
+    """
+    if proto._perMessageCompress is None or prepared.doNotCompress:
+        write_through(proto, prepared.payloadHybi)
+    else:
+        proto.sendPreparedMessage(prepared)
+
+
 def write_through(proto: WebSocketProtocol, data: bytes) -> None:
     """Write framed bytes to the kernel now when nothing waits before them.
 
@@ -140,7 +148,10 @@ def write_through(proto: WebSocketProtocol, data: bytes) -> None:
 
 
 def prepare(text: str) -> PreparedMessage:
-    """Frame a text message once so it can go to any number of sockets."""
+    """Frame a text message once so it can go to any number of sockets.
+
+    It is never compressed: deflating it would cost once per socket.
+    """
     return PreparedMessage(text.encode(), False, False, True)
 
 
@@ -222,6 +233,7 @@ class DaphneSocketMiddleware:
                 # frame with the RFC 6455 code (1009, 1007...) instead of dropping
                 # the TCP connection, so the client learns why.
                 protocol.failByDrop = False
+                compression.install(protocol)
                 FragmentGuard(
                     protocol,
                     settings.DUPLEX["MAX_FRAGMENTS"],

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from realtime.tokens.models import AccessToken
 
@@ -35,13 +36,16 @@ def create_token(*, user, name: str) -> tuple[AccessToken, str]:
     """Make a token named ``name``; returns the row and the secret, shown once."""
     name = name.strip()
     if not name or len(name) > 64:
-        raise ValueError("A token needs a name of 1 to 64 characters.")
+        raise ValueError(_("A token needs a name of 1 to 64 characters."))
     with transaction.atomic():
         active = AccessToken.objects.select_for_update().filter(
             user=user, revoked_at=None
         )
         if len(active) >= MAX_TOKENS:
-            raise ValueError(f"At most {MAX_TOKENS} active tokens; revoke one first.")
+            raise ValueError(
+                _("At most %(count)d active tokens; revoke one first.")
+                % {"count": MAX_TOKENS}
+            )
         secret = PREFIX + secrets.token_urlsafe(32)
         row = AccessToken.objects.create(
             user=user, name=name, digest=digest(secret), hint=secret[:HINT_LENGTH]
