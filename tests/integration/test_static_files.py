@@ -27,7 +27,7 @@ PRODUCTION = {
     "SERVE_STATIC": "0",
 }
 # ManifestStaticFilesStorage names: name.<12 hex digits of the md5>.ext
-HASHED = re.compile(r"\.[0-9a-f]{12}\.(js|css)$")
+HASHED = re.compile(r"\.[0-9a-f]{12}\.(js|css|svg)$")
 PAGES = ["/", "/chat/", "/quotes/", "/quotes/compare/", "/scores/", "/echo/"]
 
 
