@@ -20,6 +20,11 @@ class EchoConsumer(NoDatabase, ObservedSocket):
         """Accept, choosing the first subprotocol offered (if any)."""
         offered = self.scope.get("subprotocols") or []
         await self.accept(offered[0] if offered else None)
+        socket = self.scope.get(SCOPE_KEY)
+        if socket is not None:
+            # An echo answers a close with the client's own code and reason
+            # (RFC 6455, 5.5.1), so the playground can show them coming back.
+            socket.protocol.echoCloseCodeReason = True
 
     async def receive(self, text_data=None, bytes_data=None):
         """Echo one message; an oversized one closes with 1009."""
@@ -51,5 +56,9 @@ class HandshakeConsumer(ObservedSocket):
         offered = self.scope.get("subprotocols") or []
         selected = offered[0] if offered else None
         await self.accept(selected)
-        await self.send(text_data=encode(dict(handshake_frame(self.scope, selected))))
+        socket = self.scope.get(SCOPE_KEY)
+        # daphne has written its 101 answer by now; autobahn keeps a copy.
+        sent = getattr(socket.protocol, "http_response_data", None) if socket else None
+        frame = handshake_frame(self.scope, selected, sent)
+        await self.send(text_data=encode(dict(frame)))
         await self.close(CloseCode.NORMAL)
