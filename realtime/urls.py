@@ -21,6 +21,7 @@ FOLLOW, UNFOLLOW = {"following": True}, {"following": False}
 urlpatterns = [
     path("", pages.home, name="home"),
     path("echo/", echo.echo, name="echo"),
+    path("echo/tutorials/", echo.tutorials, name="echo-tutorials"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("livez", health.livez, name="livez"),
     path("readyz", health.readyz, name="readyz"),

@@ -6,56 +6,9 @@ from functools import partial
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from realtime.echo.tutorials import RUNOOB_WEBSOCKET, aimed_at
 
-# runoob.com's WebSocket example (runoob_websocket.html), as readers copy it;
-# only the port differs.
-# ruff: noqa: RUF001 (the page's own full-width punctuation)
-CLASSIC_PAGE = """<!DOCTYPE HTML>
-<html>
-   <head>
-   <meta charset="utf-8">
-   <title>菜鸟教程(runoob.com)</title>
-      <script type="text/javascript">
-         function WebSocketTest()
-         {
-            if ("WebSocket" in window)
-            {
-               alert("您的浏览器支持 WebSocket!");
-               // 打开一个 web socket
-               var ws = new WebSocket("ws://localhost:PORT/echo");
-               ws.onopen = function()
-               {
-                  // Web Socket 已连接上，使用 send() 方法发送数据
-                  ws.send("发送数据");
-                  alert("数据发送中...");
-               };
-               ws.onmessage = function (evt)
-               {
-                  var received_msg = evt.data;
-                  alert("数据已接收...");
-               };
-               ws.onclose = function()
-               {
-                  // 关闭 websocket
-                  alert("连接已关闭...");
-               };
-            }
-            else
-            {
-               // 浏览器不支持 WebSocket
-               alert("您的浏览器不支持 WebSocket!");
-            }
-         }
-      </script>
-   </head>
-   <body>
-      <div id="sse">
-         <a href="javascript:WebSocketTest()">运行 WebSocket</a>
-      </div>
-   </body>
-</html>
-"""
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -66,7 +19,9 @@ def classic_page(tmp_path):
         folder = tmp_path / "classic"
         folder.mkdir(exist_ok=True)
         page = folder / "runoob_websocket.html"
-        page.write_text(CLASSIC_PAGE.replace("PORT", str(port)), encoding="utf-8")
+        # runoob.com's example as readers copy it; only the port differs.
+        url = f"ws://localhost:{port}/echo"
+        page.write_text(aimed_at(RUNOOB_WEBSOCKET, url), encoding="utf-8")
         return page
 
     return write

@@ -1,5 +1,7 @@
 /* The echo playground: the browser's WebSocket API, event by event. */
-import {$, connect, wsUrl} from "./client.js";
+import {$, connect, el, wsUrl} from "./client.js";
+import {checkClose, utf8} from "./frames.js";
+import {explainClose, explainRefusal, showFrame} from "./echo-panels.js";
 
 (function () {
   if (typeof window.WebSocket !== "function") {  // the playground shows this API
@@ -10,9 +12,12 @@ import {$, connect, wsUrl} from "./client.js";
 
   const READY_STATES = ["0 CONNECTING", "1 OPEN", "2 CLOSING", "3 CLOSED"];
   const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  const KEPT_ENTRIES = 500;  // log lines kept; the oldest go first
   const log = $("echo-log");
   let socket = null;
   let ticker = null;
+  let generation = 0;    // one per connection: a late answer to an older one is ignored
+  let closing = null;    // {code, reason} the learner closed with, until the close event
 
   function entry(kind, text) {
     const li = document.createElement("li");
@@ -24,7 +29,33 @@ import {$, connect, wsUrl} from "./client.js";
     const body = document.createElement("span");
     body.textContent = text;  // user text is never parsed as HTML
     li.append(time, " ", label, " ", body);
-    log.prepend(li);
+    log.append(li);  // oldest first, as events happen
+    while (log.children.length > KEPT_ENTRIES) log.firstElementChild.remove();
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function textLabel(text) {
+    return gettext("text") + " (" + interpolate(gettext("%(bytes)s bytes in UTF-8; .length is %(length)s"),
+      {bytes: utf8(text).length, length: text.length}, true) + "): " + text;
+  }
+
+  function deflate() {
+    return !!(socket && socket.ws && /permessage-deflate/.test(socket.ws.extensions));
+  }
+
+  async function bytesOf(data) {
+    if (typeof data === "string") return utf8(data);
+    if (data instanceof Blob) return new Uint8Array(await data.arrayBuffer());
+    return new Uint8Array(data);
+  }
+
+  async function inspect(data, sent) {
+    const payload = await bytesOf(data);
+    showFrame({sent: sent, binary: typeof data !== "string", payload: payload, deflate: deflate()});
+  }
+
+  function isOpen() {
+    return !!(socket && socket.ws && socket.ws.readyState === WebSocket.OPEN);
   }
 
   function hex(buffer) {
@@ -45,7 +76,7 @@ import {$, connect, wsUrl} from "./client.js";
   }
 
   async function describe(data) {
-    if (typeof data === "string") return gettext("text") + " (" + data.length + "): " + data;
+    if (typeof data === "string") return textLabel(data);
     if (data instanceof Blob) {
       return "Blob (" + data.size + " " + gettext("bytes") + "): " + hex(await data.arrayBuffer());
     }
@@ -58,32 +89,55 @@ import {$, connect, wsUrl} from "./client.js";
     return btoa(String.fromCharCode(...new Uint8Array(digest)));
   }
 
-  function renderHandshake(frame) {
-    const body = $("handshake-headers");
+  function fillTable(body, rows) {
     body.replaceChildren();
-    const rows = Object.entries(frame.headers);
-    rows.push(["(offered subprotocols)", JSON.stringify(frame.offered_protocols)]);
     for (const [name, value] of rows) {
       const tr = document.createElement("tr");
-      const th = document.createElement("th");
-      th.textContent = name;
-      const td = document.createElement("td");
-      td.textContent = value;
-      tr.append(th, td);
+      const th = el("th", "", name);
+      th.scope = "row";
+      tr.append(th, el("td", "", value));
       body.append(tr);
     }
+  }
+
+  function placeholder(body, text) {
+    const td = el("td", "", text);
+    td.colSpan = 2;
+    const tr = document.createElement("tr");
+    tr.append(td);
+    body.replaceChildren(tr);
+  }
+
+  /* A new connection starts: nothing of the last one's handshake may stay. */
+  function resetHandshake() {
+    placeholder($("handshake-headers"), gettext("Waiting for the handshake…"));
+    placeholder($("handshake-response"), gettext("Waiting for the handshake…"));
+    for (const id of ["accept-server", "accept-browser", "accept-match"]) $(id).textContent = "-";
+    delete $("accept-match").dataset.match;
+  }
+
+  function renderHandshake(frame) {
+    const rows = Object.entries(frame.headers);
+    rows.push([gettext("(offered subprotocols)"), JSON.stringify(frame.offered_protocols)]);
+    fillTable($("handshake-headers"), rows);
+    fillTable($("handshake-response"), [[gettext("(status line)"), frame.response_status],
+                                        ...frame.response_headers]);
     $("accept-server").textContent = frame.accept;
-    browserAccept(frame.key).then((mine) => {
-      $("accept-browser").textContent = mine === null ? gettext("Web Crypto unavailable here (it needs HTTPS or localhost)") : mine;
-      const match = mine === frame.accept;
-      $("accept-match").textContent = mine === null ? "-" : (match ? gettext("yes, identical") : gettext("NO"));
+    const mine = generation;
+    browserAccept(frame.key).then((computed) => {
+      if (mine !== generation) return;
+      const match = computed === frame.accept;
+      $("accept-browser").textContent = computed === null ? gettext("Web Crypto unavailable here (it needs HTTPS or localhost)") : computed;
+      $("accept-match").textContent = computed === null ? "-" : (match ? gettext("yes, identical") : gettext("NO"));
       $("accept-match").dataset.match = String(match);
     });
   }
 
+
   function inspectHandshake(protocols) {
+    const mine = generation;
     const probe = new WebSocket(wsUrl("/ws/echo/handshake/"), protocols);
-    probe.onmessage = (event) => renderHandshake(JSON.parse(event.data));
+    probe.onmessage = (event) => { if (mine === generation) renderHandshake(JSON.parse(event.data)); };
   }
 
   function protocols() {
@@ -97,6 +151,8 @@ import {$, connect, wsUrl} from "./client.js";
       json: false, protocols: offered, binaryType: $("echo-binary-type").value,
     });
     socket.on("socket:connecting", (ws) => {
+      generation++;
+      resetHandshake();
       entry("connecting", ws.url + (offered.length ? " [" + offered.join(", ") + "]" : ""));
       renderValues();
     });
@@ -105,10 +161,15 @@ import {$, connect, wsUrl} from "./client.js";
       inspectHandshake(offered);
       renderValues();
     });
-    socket.on("socket:message", async (data) => entry("message", await describe(data)));
+    socket.on("socket:message", async (data) => {
+      entry("message", await describe(data));
+      await inspect(data, false);
+    });
     socket.on("socket:error", () => entry("error", gettext("the browser reports an error (details are hidden by design)")));
     socket.on("socket:close", (e) => {
       entry("close", "code=" + e.code + " reason=" + JSON.stringify(e.reason) + " wasClean=" + e.wasClean);
+      if (closing) $("close-result").textContent = explainClose(closing, e);
+      closing = null;
       renderValues();
     });
     socket.on("socket:retry", (r) => entry("retry", gettext("reconnecting in") + " " + Math.round(r.delay) + " ms"));
@@ -117,10 +178,46 @@ import {$, connect, wsUrl} from "./client.js";
     renderValues();
   }
 
+  function hint(id, text) {
+    $(id).textContent = text;
+  }
+
+  const NOT_CONNECTED = () => gettext("Not connected: press Connect first. Nothing was sent.");
+
   function send(data, label) {
-    if (!socket) return;
+    hint("echo-send-status", "");
+    if (!socket || socket.closedByUser) {
+      hint("echo-send-status", NOT_CONNECTED());
+      entry("not-sent", NOT_CONNECTED());
+      return;
+    }
     entry("send", label);
-    if (!socket.send(data)) entry("queued", gettext("not open: queued until the socket opens"));
+    if (socket.send(data)) inspect(data, true);
+    else entry("queued", gettext("not open: queued until the socket opens"));
+    renderValues();
+  }
+
+  function closeWith(event) {
+    event.preventDefault();
+    const reason = $("close-reason").value;
+    const check = checkClose($("close-code").value, reason);
+    if (!check.ok) {
+      let browserSays = null;
+      try {
+        if (socket && socket.ws) socket.ws.close(check.code, reason);
+      } catch (err) {
+        browserSays = err.name;
+      }
+      hint("close-result", explainRefusal(check, browserSays));
+      return;
+    }
+    if (!isOpen()) {
+      hint("close-result", gettext("Not connected: press Connect first, then close."));
+      return;
+    }
+    closing = {code: check.code, reason: reason};
+    hint("close-result", gettext("Closing…"));
+    socket.close(check.code, reason);
     renderValues();
   }
 
@@ -133,7 +230,7 @@ import {$, connect, wsUrl} from "./client.js";
   $("echo-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = $("echo-text").value;
-    send(text, gettext("text") + " (" + text.length + "): " + text);
+    send(text, textLabel(text));
   });
   $("echo-send-buffer").addEventListener("click", () => {
     const bytes = new TextEncoder().encode($("echo-text").value);
@@ -144,5 +241,10 @@ import {$, connect, wsUrl} from "./client.js";
     send(blob, "Blob (" + blob.size + " " + gettext("bytes") + ")");
   });
   $("echo-clear").addEventListener("click", () => log.replaceChildren());
+  $("close-form").addEventListener("submit", closeWith);
+  $("close-reason").addEventListener("input", () => {
+    $("close-reason-bytes").textContent = interpolate(gettext("%s of 123 bytes in UTF-8"),
+                                                      [utf8($("close-reason").value).length]);
+  });
   renderValues();
 })();
