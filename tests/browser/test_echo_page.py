@@ -30,19 +30,19 @@ def test_echo_playground_round_trip_handshake_and_reconnect(daphne, new_page):
 
     page.locator("#echo-text").fill("hello 你好 <b>not bold</b>")
     page.get_by_role("button", name="Send text").click()
-    expect(log.locator(".log-message").first).to_contain_text(
+    expect(log.locator(".log-message").last).to_contain_text(
         "hello 你好 <b>not bold</b>"
     )
     expect(log.locator("b")).to_have_count(0)  # the echoed markup is text, not HTML
 
     page.locator("#echo-binary-type").select_option("arraybuffer")
     page.get_by_role("button", name="Send as ArrayBuffer").click()
-    expect(log.locator(".log-message").first).to_contain_text(
+    expect(log.locator(".log-message").last).to_contain_text(
         "ArrayBuffer (28 bytes): 68 65 6c 6c 6f"
     )
     page.locator("#echo-binary-type").select_option("blob")
     page.get_by_role("button", name="Send as Blob").click()
-    expect(log.locator(".log-message").first).to_contain_text(
+    expect(log.locator(".log-message").last).to_contain_text(
         "Blob (28 bytes): 68 65 6c 6c 6f"
     )
 
@@ -63,7 +63,7 @@ def test_echo_playground_round_trip_handshake_and_reconnect(daphne, new_page):
     expect(page.locator("#connection-badge")).to_have_attribute("data-state", "live")
     page.locator("#echo-text").fill("back again")
     page.get_by_role("button", name="Send text").click()
-    expect(log.locator(".log-message").first).to_contain_text("back again")
+    expect(log.locator(".log-message").last).to_contain_text("back again")
 
     page.get_by_role("button", name="Disconnect").click()
     expect(page.locator("#ws-ready-state")).to_have_text("3 CLOSED")

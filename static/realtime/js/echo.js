@@ -149,6 +149,9 @@ import {explainClose, explainRefusal, showFrame} from "./echo-panels.js";
     const offered = protocols();
     socket = connect($("echo-url").value || "/ws/echo/", {
       json: false, protocols: offered, binaryType: $("echo-binary-type").value,
+      // The playground shows the WebSocket API itself: a URL that never opens
+      // must stay a failing WebSocket, not turn into the HTTP fallback.
+      fallback: false,
     });
     socket.on("socket:connecting", (ws) => {
       generation++;
