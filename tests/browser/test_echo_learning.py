@@ -7,9 +7,10 @@ from playwright.sync_api import expect
 from tests.servers import free_port
 
 pytestmark = pytest.mark.browser
+# ruff: noqa: RUF001 (Chinese text has its own full-width punctuation)
 
 ZH = {"extra_http_headers": {"Accept-Language": "zh-hans"}}
-HELLO_WORLD = "你好，世界 🌍"  # noqa: RUF001 (a full-width comma: 3 bytes in UTF-8)
+HELLO_WORLD = "你好，世界 🌍"  # its full-width comma is 3 bytes in UTF-8
 
 # frames.js against RFC 6455's own examples (section 5.7) and the length edges.
 VECTORS = """async (world) => {
@@ -263,3 +264,42 @@ def test_the_tutorials_pages_run_here_without_alerts(daphne, new_page):
             ]
         )
     assert dialogs == []
+
+
+def test_the_panels_speak_chinese(daphne, new_page):
+    """In Chinese, the hints, the inspector, the close explanations and the
+    tutorials' page are all translated."""
+    server = daphne(redis=False)
+    page = new_page(server.url, **ZH)
+    page.goto("/echo/")
+    page.get_by_role("button", name="发送文本").click()
+    expect(page.locator("#echo-send-status")).to_have_text(
+        "未连接：请先按“连接”。没有发送任何内容。"
+    )
+    expect(page.locator("#hixie-note")).to_contain_text("Sec-WebSocket-Location")
+    page.get_by_role("button", name="连接", exact=True).click()
+    expect(page.locator("#ws-ready-state")).to_have_text("1 OPEN")
+    page.locator("#echo-text").fill(HELLO_WORLD)
+    page.get_by_role("button", name="发送文本").click()
+    sent = page.locator(".frame-sent").last
+    expect(sent.locator("h3")).to_have_text("浏览器 → 服务器 · text · 20 字节")
+    expect(field(sent, "key")).to_contain_text("仅为示意")
+    expect(field(sent, "length")).to_contain_text("20 字节：7 位编码")
+    expect(page.locator(".frame-received").last.locator("h3")).to_have_text(
+        "服务器 → 浏览器 · text · 20 字节"
+    )
+
+    page.locator("#close-code").fill("1001")
+    page.get_by_role("button", name="用这个关闭码关闭").click()
+    expect(page.locator("#close-result")).to_contain_text("属于协议")
+    expect(page.locator("#close-result")).to_contain_text("浏览器也这么判断")
+    page.locator("#close-code").fill("4001")
+    page.get_by_role("button", name="用这个关闭码关闭").click()
+    expect(page.locator("#close-result")).to_contain_text("wasClean 为 true")
+    expect(page.locator("#close-result")).to_contain_text("关闭码 4001")
+
+    page.goto("/echo/tutorials/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("教程页面，在这里运行")
+    chinese = page.locator('[data-tutorial="runoob_websocket"]')
+    chinese.get_by_role("button", name="运行 WebSocket").click()
+    expect(chinese.locator("ol li").nth(2)).to_have_text("收到的数据： 发送数据")
