@@ -58,6 +58,7 @@ def pages(site, logged_in: bool) -> list[str]:
     public = [
         "/",
         "/echo/",
+        "/echo/tutorials/",
         "/chat/",
         "/chat/lobby/",
         "/quotes/",
