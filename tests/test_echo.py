@@ -108,6 +108,14 @@ async def test_handshake_endpoint_reports_headers_and_accept_key():
     assert frame["accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" == accept_key(key)
     assert frame["headers"]["sec-websocket-version"] == "13"
     assert frame["offered_protocols"] == ["chat"]
+    # Not under daphne, the response is what RFC 6455 requires of it.
+    assert frame["response_status"] == "HTTP/1.1 101 Switching Protocols"
+    assert frame["response_headers"] == [
+        ["Upgrade", "websocket"],
+        ["Connection", "Upgrade"],
+        ["Sec-WebSocket-Protocol", "chat"],
+        ["Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="],
+    ]
     assert await communicator.receive_output(1) == {
         "type": "websocket.close",
         "code": 1000,
