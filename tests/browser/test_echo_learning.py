@@ -124,6 +124,13 @@ def test_the_inspector_shows_each_frame_as_bytes(daphne, new_page):
     expect(field(big, "length")).to_contain_text("300 bytes: 16-bit")
     expect(field(big, "header")).to_have_text("82 7e 01 2c")
 
+    page.locator("#echo-text").fill("")
+    page.get_by_role("button", name="Send text").click()
+    empty = page.locator(".frame-received").last
+    expect(empty.locator("h3")).to_have_text("server → browser · text · 0 bytes")
+    expect(field(empty, "payload")).to_have_text("(empty)")
+    expect(field(page.locator(".frame-sent").last, "masked")).to_have_text("(empty)")
+
     log = page.locator("#echo-log li")
     expect(log.nth(0)).to_have_class("log-connecting")
     expect(page.locator("#echo-log .log-send").first).to_contain_text(

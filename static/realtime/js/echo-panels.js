@@ -40,8 +40,9 @@ function fields(frame, sent, deflate) {
       gettext("(illustrative: the browser draws its own key for each frame and never shows it; this one comes from crypto.getRandomValues)")]);
   }
   rows.push(["header", gettext("header bytes"), hex(frame.header)]);
-  if (sent) rows.push(["masked", gettext("masked payload (as sent)"), hex(frame.masked, SHOWN_BYTES)]);
-  rows.push(["payload", gettext("unmasked payload"), hex(frame.payload, SHOWN_BYTES) || gettext("(empty)")]);
+  const bytesOr = (bytes) => hex(bytes, SHOWN_BYTES) || gettext("(empty)");
+  if (sent) rows.push(["masked", gettext("masked payload (as sent)"), bytesOr(frame.masked)]);
+  rows.push(["payload", gettext("unmasked payload"), bytesOr(frame.payload)]);
   rows.push(["bytes", gettext("the whole frame"), hex(frame.bytes, SHOWN_BYTES)]);
   return rows;
 }
