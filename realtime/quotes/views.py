@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -48,8 +49,28 @@ def polling(request):
     return render(request, "realtime/quotes/polling.html", _board_context(request))
 
 
+# The compare page's table: one row per figure, one column per way of feeding
+# a board (quotes-compare.js fills the cells "<side>-<row>").
+FIGURE_SIDES = ["poll", "longpoll", "sse", "ws"]
+
+
+def _figure_rows() -> list[tuple[str, str]]:
+    return [
+        ("bytes", _("Bytes received")),
+        ("per-update", _("Bytes per update")),
+        ("requests", _("HTTP requests")),
+        ("requests-per-update", _("Requests per update")),
+        ("messages", _("Responses, events or frames received")),
+        ("updates", _("Price changes shown")),
+        ("latency", _("Delay, mean (ms)")),
+        ("p95", _("Delay, 95th percentile (ms)")),
+    ]
+
+
 def compare(request):
-    return render(request, "realtime/quotes/compare.html", _board_context(request))
+    context = _board_context(request)
+    context.update(figure_rows=_figure_rows(), figure_sides=FIGURE_SIDES)
+    return render(request, "realtime/quotes/compare.html", context)
 
 
 def _symbols_param(request) -> list[str] | None:
