@@ -6,7 +6,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from bench import compression, product_report
+from bench import compression, fallback, product_report
 
 TARGET_VS_STOCK = 5.0
 TARGET_VS_CEILING = 0.8
@@ -265,6 +265,7 @@ def tables(results: dict, md: bool = False) -> str:
         parts.append(_idle_table(s["idle"], md))
     parts += product_report.tables(s, _table, md)
     parts += compression.tables(s, _table, md)
+    parts += fallback.tables(s, _table, md)
     parts.append(_targets_table(results.get("targets", {}), md))
     return "\n".join(parts)
 

@@ -14,6 +14,7 @@ from bench.client import (
     summary,
 )
 from bench.compression import compression
+from bench.fallback import fallback
 from bench.product import page_load, room_join
 from bench.rolling import rolling
 from bench.room_fanout import room_fanout
@@ -49,6 +50,7 @@ class Load:
     compression_sockets: int
     compression_messages: int
     compression_idle: int
+    fallback_frames: int
 
 
 FULL = Load(
@@ -76,6 +78,7 @@ FULL = Load(
     compression_sockets=20,
     compression_messages=2000,
     compression_idle=1000,
+    fallback_frames=2000,
 )
 SMOKE = Load(
     subscribers=20,
@@ -102,6 +105,7 @@ SMOKE = Load(
     compression_sockets=3,
     compression_messages=50,
     compression_idle=20,
+    fallback_frames=50,
 )
 
 
@@ -252,6 +256,8 @@ SCENARIOS = {
     "rolling": (rolling, ["duplex-redis-project"], 2),
     # permessage-deflate on and off, per frame kind (bench/compression.py).
     "compression": (compression, ["duplex-memory"], 1),
+    # Server-sent events and POST against WebSocket (bench/fallback.py).
+    "fallback": (fallback, ["duplex-redis-project"], 1),
 }
 # Seconds a scenario may run (a storm on today's product can take minutes).
 TIMEOUTS = {"room_join": 1800, "page_load": 1800, "room_fanout": 1800, "rolling": 1800}

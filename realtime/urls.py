@@ -91,6 +91,7 @@ urlpatterns = [
     path("quotes/polling/", quote_views.polling, name="quotes-polling"),
     path("quotes/compare/", quote_views.compare, name="quotes-compare"),
     path("quotes/api/latest/", quote_views.latest, name="quotes-latest"),
+    path("quotes/api/wait/", quote_views.wait, name="quotes-wait"),
     path(
         "quotes/api/history/<str:symbol>/",
         quote_views.history,

@@ -1,17 +1,21 @@
 """Quotes pages, the polling twin's JSON endpoint, the chart history, the watchlist."""
 
+import asyncio
 import json
 import time
 
+from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from realtime.core import fanout
 from realtime.models import Instrument, Watchlist
 from realtime.quotes import service as quotes
-from realtime.quotes.protocol import MAX_SYMBOL_LENGTH, max_subscriptions
+from realtime.quotes.protocol import MAX_SYMBOL_LENGTH, max_subscriptions, topic
 
 HISTORY_DEFAULT = 300
 # The same compact JSON as the socket's frames, so the comparison is fair.
@@ -45,8 +49,28 @@ def polling(request):
     return render(request, "realtime/quotes/polling.html", _board_context(request))
 
 
+# The compare page's table: one row per figure, one column per way of feeding
+# a board (quotes-compare.js fills the cells "<side>-<row>").
+FIGURE_SIDES = ["poll", "longpoll", "sse", "ws"]
+
+
+def _figure_rows() -> list[tuple[str, str]]:
+    return [
+        ("bytes", _("Bytes received")),
+        ("per-update", _("Bytes per update")),
+        ("requests", _("HTTP requests")),
+        ("requests-per-update", _("Requests per update")),
+        ("messages", _("Responses, events or frames received")),
+        ("updates", _("Price changes shown")),
+        ("latency", _("Delay, mean (ms)")),
+        ("p95", _("Delay, 95th percentile (ms)")),
+    ]
+
+
 def compare(request):
-    return render(request, "realtime/quotes/compare.html", _board_context(request))
+    context = _board_context(request)
+    context.update(figure_rows=_figure_rows(), figure_sides=FIGURE_SIDES)
+    return render(request, "realtime/quotes/compare.html", context)
 
 
 def _symbols_param(request) -> list[str] | None:
@@ -73,6 +97,76 @@ def latest(request):
         "quotes": quotes.latest_quotes(_symbols_param(request)),
         "server_time": round(time.time() * 1000),
     }
+    return _no_store(JsonResponse(data, json_dumps_params=COMPACT))
+
+
+# Long-polling (the compare page's third board): an answer waits for the next
+# tick, at most LONG_POLL_SECONDS (below the 30-60 s at which proxies cut idle
+# requests), then gathers the ticks of the same market round for GATHER
+# seconds. At most LONG_POLL_WAITING requests wait at once in a process.
+LONG_POLL_SECONDS = 25.0
+LONG_POLL_GATHER = 0.05
+LONG_POLL_WAITING = 1000
+_waiting: set["TickWaiter"] = set()
+
+
+class TickWaiter:
+    """Joins the hub like a socket's outbox: the newest tick per symbol."""
+
+    on_control = None
+
+    def __init__(self):
+        self.ticks: dict[str, dict] = {}
+        self.arrived = asyncio.Event()
+
+    def deliver(self, frame) -> None:
+        tick = json.loads(frame.text)
+        tick.pop("type", None)
+        self.ticks[tick["symbol"]] = tick
+        self.arrived.set()
+
+
+def _after_param(request) -> int:
+    try:
+        return int(request.GET.get("after", 0))
+    except ValueError:
+        return 0
+
+
+@require_GET
+async def wait(request):
+    """Long-poll: the watched symbols' quotes newer than ``after`` (epoch ms),
+    at once if there are some, else as soon as the next tick comes."""
+    symbols = (_symbols_param(request) or [])[: max_subscriptions()]
+    if len(_waiting) >= LONG_POLL_WAITING:
+        busy = JsonResponse({"error": "Too many waiting; retry."}, status=503)
+        busy["Retry-After"] = "1"
+        return _no_store(busy)
+    waiter, hub = TickWaiter(), fanout.get_hub()
+    topics = [topic(s) for s in await sync_to_async(quotes.active_symbols)(symbols)]
+    _waiting.add(waiter)
+    try:
+        # Follow before reading, as the socket does: no tick falls in between.
+        for name in topics:
+            await hub.join(name, waiter)
+        latest = await sync_to_async(quotes.latest_quotes)(
+            [name.removeprefix("quotes.") for name in topics]
+        )
+        after = _after_param(request)
+        newer = {q["symbol"]: q for q in latest if (q["ts"] or 0) > after}
+        if not newer and topics:
+            try:
+                await asyncio.wait_for(waiter.arrived.wait(), LONG_POLL_SECONDS)
+                await asyncio.sleep(LONG_POLL_GATHER)
+            except TimeoutError:
+                pass
+        for symbol, tick in waiter.ticks.items():
+            if tick["ts"] > (newer.get(symbol, {}).get("ts") or 0):
+                newer[symbol] = tick
+    finally:
+        _waiting.discard(waiter)
+        await hub.leave_all(waiter, topics)
+    data = {"quotes": list(newer.values()), "server_time": round(time.time() * 1000)}
     return _no_store(JsonResponse(data, json_dumps_params=COMPACT))
 
 

@@ -60,7 +60,8 @@
  *   BLOCKED_AFTER WebSocket attempts in a row ended before they opened while
  *   a plain HTTP request (GET /livez) got an answer. It lasts for the tab's
  *   session (sessionStorage). Option fallback: false keeps a socket on
- *   WebSocket.
+ *   WebSocket; fallback: "always" puts it on the fallback from the start
+ *   (the compare page's server-sent events board).
  *
  * Besides the socket it exports the small DOM helpers every page uses ($, el,
  * readJson). window.Duplex keeps the same API for code that is not a module
@@ -346,7 +347,8 @@ class DuplexSocket {
 
   /* A WebSocket, or the fallback transport once WebSocket is blocked. */
   _transport() {
-    if (this.options.fallback !== false && blocked.now) {
+    const always = this.options.fallback === "always";
+    if (always || (this.options.fallback !== false && blocked.now)) {
       this.transport = "fallback";
       return new EventStreamSocket(this.url, this.options.protocols);
     }

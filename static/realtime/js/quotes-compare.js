@@ -1,13 +1,22 @@
 /*
- * The compare page: one polling board and one WebSocket board on the same
- * instruments, and what each really cost this browser.
+ * The compare page: four boards on the same instruments, fed by Ajax polling,
+ * long-polling, server-sent events (the quotes socket on the fallback
+ * transport) and WebSocket, and what each really cost this browser.
  *
- * Bytes are server -> browser on both sides, measured:
- * - polling: PerformanceResourceTiming.transferSize of every poll (response
- *   headers plus body as received; the endpoint sends Timing-Allow-Origin);
+ * Bytes are server -> browser, measured:
+ * - polling and long-polling: PerformanceResourceTiming.transferSize of every
+ *   answer (response headers plus body as received; the endpoints send
+ *   Timing-Allow-Origin);
  * - WebSocket: each received message's UTF-8 payload plus its frame header
  *   (2 bytes up to 125, 4 up to 65535, else 10: server frames are unmasked),
- *   plus the HTTP upgrade response as daphne wrote it (quotes.handshake).
+ *   plus the HTTP upgrade response as daphne wrote it (quotes.handshake);
+ * - server-sent events: each event as the server wrote it ("data: " + the
+ *   frame + two newlines) plus its HTTP/1.1 chunk header and trailer, and the
+ *   answers to the stream's POSTs (Resource Timing). The stream's response
+ *   head (once per connection) and its keepalive comments (every 15 s) are
+ *   not seen by the page and not counted.
+ * Requests: every poll and long-poll; the event stream's opening and each of
+ * its POSTs; the WebSocket upgrade.
  * Delay is receive time minus the quote's production time `ts` (server clock):
  * meaningful when server and browser share a clock, as on one machine.
  */
@@ -15,14 +24,17 @@ import {fmt, start} from "./quotes.js";
 
 (function () {
 
+  const SIDES = ["poll", "longpoll", "sse", "ws"];
+  const COLORS = {poll: "#9c5d00", longpoll: "#7b3fa0", sse: "#0e7c37", ws: "#2257d6"};
   const LATENCY_WINDOW = 300;
   const encoder = new TextEncoder();
-  const POLL_URL = "/quotes/api/latest/";
+  const HTTP_SIDES = [["/quotes/api/latest/", "poll"], ["/quotes/api/wait/", "longpoll"],
+    ["/sse/send/", "sse"]];
   const figures = {};
 
   function reset() {
-    for (const side of ["poll", "ws"]) {
-      figures[side] = {bytes: 0, count: 0, updates: 0, latencies: [], seen: new Set()};
+    for (const side of SIDES) {
+      figures[side] = {bytes: 0, requests: 0, messages: 0, updates: 0, latencies: [], seen: new Set()};
     }
     figures.started = performance.now();
     figures.samples = [];
@@ -30,20 +42,24 @@ import {fmt, start} from "./quotes.js";
   }
   reset();
 
-  function frameHeader(length) {
-    return length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const utf8 = (data) => (typeof data === "string" ? encoder.encode(data).length
+    : (data.byteLength || data.size || 0));
+  const frameHeader = (length) => (length < 126 ? 2 : length < 65536 ? 4 : 10);
+  /* An unnamed event of one line, and its chunk: "<hex>\r\n" ... "\r\n". */
+  function eventBytes(length) {
+    const event = "data: ".length + length + 2;
+    return event + event.toString(16).length + 4;
   }
 
-  function measureSocket(ws, socket) {
+  function measureSocket(ws, socket, side) {
+    figures[side].requests += 1;  // the upgrade, or the event stream's GET
     ws.addEventListener("message", (event) => {
-      const length = typeof event.data === "string"
-        ? encoder.encode(event.data).length
-        : (event.data.byteLength || event.data.size || 0);
-      figures.ws.bytes += length + frameHeader(length);
-      figures.ws.count += 1;
+      const length = utf8(event.data);
+      figures[side].bytes += side === "ws" ? length + frameHeader(length) : eventBytes(length);
+      figures[side].messages += 1;
     });
+    if (side !== "ws") return;
     ws.addEventListener("open", () => ws.send(JSON.stringify({type: "quotes.handshake"})));
-    figures.ws.handshakes = (figures.ws.handshakes || 0) + 1;
     if (!socket._measuring) {
       socket._measuring = true;
       socket.on("quotes.handshake", (frame) => {
@@ -54,9 +70,12 @@ import {fmt, start} from "./quotes.js";
 
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      if (!entry.name.includes(POLL_URL)) continue;
-      figures.poll.bytes += entry.transferSize;
-      figures.poll.count += 1;
+      const found = HTTP_SIDES.find(([path]) => entry.name.includes(path));
+      if (!found) continue;
+      const figure = figures[found[1]];
+      figure.bytes += entry.transferSize;
+      figure.requests += 1;
+      if (found[1] !== "sse") figure.messages += 1;
     }
   });
   observer.observe({type: "resource", buffered: true});
@@ -77,7 +96,7 @@ import {fmt, start} from "./quotes.js";
     figure.latencies.push(delay);
     if (figure.latencies.length > LATENCY_WINDOW) figure.latencies.shift();
     figures.latencyPoints.push([side, (performance.now() - figures.started) / 1000, delay]);
-    if (figures.latencyPoints.length > 2 * LATENCY_WINDOW) figures.latencyPoints.shift();
+    if (figures.latencyPoints.length > 4 * LATENCY_WINDOW) figures.latencyPoints.shift();
   }
 
   function mean(values) {
@@ -90,27 +109,39 @@ import {fmt, start} from "./quotes.js";
     return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))];
   }
 
-  function set(id, text) { document.getElementById(id).textContent = text; }
+  /* A cell's text, and its value for the tests (data-value). */
+  function set(id, value, decimals, text) {
+    const node = document.getElementById(id);
+    node.textContent = value === null ? "-" : (text || fmt)(value, decimals);
+    node.dataset.value = value === null ? "" : String(value);
+  }
+
+  /* Bytes in at most seven characters, so four columns fit a phone. */
+  function bytesText(value) {
+    if (value < 10000) return fmt(value, 0);
+    if (value < 1e6) return fmt(value / 1000, 1) + " kB";
+    return fmt(value / 1e6, 2) + " MB";
+  }
 
   function render() {
-    const minutes = (performance.now() - figures.started) / 60000;
-    for (const side of ["poll", "ws"]) {
+    for (const side of SIDES) {
       const f = figures[side];
-      set(side + "-bytes", fmt(f.bytes, 0));
-      set(side + "-rate", fmt(minutes > 0 ? f.bytes / minutes : 0, 0));
-      set(side === "poll" ? "poll-requests" : "ws-frames", fmt(f.count, 0));
-      set(side + "-updates", fmt(f.updates, 0));
-      const m = mean(f.latencies), p = p95(f.latencies);
-      set(side + "-latency", m === null ? "-" : fmt(m, 0));
-      set(side + "-p95", p === null ? "-" : fmt(p, 0));
-      document.getElementById(side + "-bytes").dataset.value = String(f.bytes);
-      document.getElementById(side + "-rate").dataset.value = String(minutes > 0 ? f.bytes / minutes : 0);
+      const per = (total) => (f.updates ? total / f.updates : null);
+      set(side + "-bytes", f.bytes, 0, bytesText);
+      set(side + "-per-update", per(f.bytes), 0, bytesText);
+      set(side + "-requests", f.requests, 0);
+      set(side + "-requests-per-update", per(f.requests), 2);
+      set(side + "-messages", f.messages, 0);
+      set(side + "-updates", f.updates, 0);
+      set(side + "-latency", mean(f.latencies), 0);
+      set(side + "-p95", p95(f.latencies), 0);
     }
     if (figures.poll.bytes && figures.ws.bytes) {
-      set("compare-ratio", gettext("Polling received %s times the bytes WebSocket did.")
-        .replace("%s", fmt(figures.poll.bytes / figures.ws.bytes, 1)));
+      document.getElementById("compare-ratio").textContent =
+        gettext("Polling received %s times the bytes WebSocket did.")
+          .replace("%s", fmt(figures.poll.bytes / figures.ws.bytes, 1));
     }
-    figures.samples.push([figures.poll.bytes / 1024, figures.ws.bytes / 1024]);
+    figures.samples.push(SIDES.map((side) => figures[side].bytes / 1024));
     if (figures.samples.length > 600) figures.samples.shift();
     drawBytes();
     drawLatency();
@@ -122,14 +153,14 @@ import {fmt, start} from "./quotes.js";
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     const samples = figures.samples;
     if (samples.length < 2) return;
-    const max = Math.max(1, ...samples.map((s) => Math.max(s[0], s[1])));
+    const max = Math.max(1, ...samples.map((s) => Math.max(...s)));
     const x = (i) => 40 + (i * (canvas.width - 50)) / (samples.length - 1);
     const y = (v) => canvas.height - 10 - (v * (canvas.height - 30)) / max;
     ctx.fillStyle = "#5b6475";
     ctx.font = "12px system-ui, sans-serif";
     ctx.fillText(fmt(max, 1) + " KB", 2, 14);
-    [[0, "#9c5d00"], [1, "#2257d6"]].forEach(([k, color]) => {
-      ctx.strokeStyle = color;
+    SIDES.forEach((side, k) => {
+      ctx.strokeStyle = COLORS[side];
       ctx.lineWidth = 2;
       ctx.beginPath();
       samples.forEach((s, i) => (i ? ctx.lineTo(x(i), y(s[k])) : ctx.moveTo(x(i), y(s[k]))));
@@ -149,7 +180,7 @@ import {fmt, start} from "./quotes.js";
     ctx.font = "12px system-ui, sans-serif";
     ctx.fillText(fmt(maxD, 0) + " ms", 2, 14);
     for (const [side, t, d] of points) {
-      ctx.fillStyle = side === "poll" ? "#9c5d00" : "#2257d6";
+      ctx.fillStyle = COLORS[side];
       const px = 40 + (t * (canvas.width - 50)) / maxT;
       const py = canvas.height - 10 - (d * (canvas.height - 30)) / maxD;
       ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
@@ -158,6 +189,8 @@ import {fmt, start} from "./quotes.js";
 
   start({
     polling: "board-poll",
+    longpoll: "board-longpoll",
+    sse: "board-sse",
     socket: "board-ws",
     hooks: {socket: measureSocket, update: update},
   });

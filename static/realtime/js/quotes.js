@@ -4,6 +4,8 @@
  *
  *   import {start} from "./quotes.js";
  *   start({socket: "board-ws", polling: "board-poll", hooks})
+ *   start({polling: "board-poll", longpoll: "board-longpoll", sse: "board-sse",
+ *          socket: "board-ws", hooks})   // the compare page
  *
  * A Board renders rows (last, change, high/low, volume, a sparkline) and, if
  * its section has one, a larger chart of the selected row. It keeps the newest
@@ -242,6 +244,11 @@ class Picker {
   showError(text) { this.error.textContent = text; }
 }
 
+/* The page's boards, by source: "poll" (Ajax polling), "longpoll",
+ * "sse" (the quotes socket over server-sent events) and "ws" (WebSocket). */
+const SOURCES = ["polling", "longpoll", "sse", "socket"];
+const SOURCE_NAMES = {polling: "poll", longpoll: "longpoll", sse: "sse", socket: "ws"};
+
 export function start(options) {
   const hooks = options.hooks || {};
   const config = readJson("quote-config");
@@ -251,7 +258,7 @@ export function start(options) {
     : instruments.map((i) => i.symbol).slice(0, config.maxSubscriptions);
   let followAll = !config.savedWatchlist;  // new instruments join the board
   const boards = [];
-  const app = {boards: boards, socket: null, poller: null};
+  const app = {boards: boards, socket: null, sockets: [], poller: null, longPoller: null};
 
   const picker = new Picker(document.getElementById("quote-picker"), config.maxSubscriptions,
     (symbols) => { followAll = false; setWatched(symbols, true); });
@@ -261,12 +268,13 @@ export function start(options) {
     const removed = watched.filter((s) => !symbols.includes(s));
     watched = symbols;
     for (const board of boards) board.show(watched);
-    if (app.socket) {
-      if (added.length) app.socket.send({type: "quotes.subscribe", symbols: added});
-      if (removed.length) app.socket.send({type: "quotes.unsubscribe", symbols: removed});
+    for (const socket of app.sockets) {
+      if (added.length) socket.send({type: "quotes.subscribe", symbols: added});
+      if (removed.length) socket.send({type: "quotes.unsubscribe", symbols: removed});
     }
     if (save && config.loggedIn) saveWatchlist();
     if (app.poller) app.poller.now();
+    if (app.longPoller) app.longPoller.now();
   }
 
   let saveTimer = 0;
@@ -293,43 +301,74 @@ export function start(options) {
     setWatched(next, false);
   }
 
-  for (const id of [options.polling, options.socket]) {
-    if (!id) continue;
-    const board = new Board(document.getElementById(id));
+  const bySource = {};
+  for (const key of SOURCES) {
+    if (!options[key]) continue;
+    const board = new Board(document.getElementById(options[key]));
     board.setInstruments(instruments);
     board.show(watched);
-    board.source = id === options.socket ? "ws" : "poll";
+    board.source = SOURCE_NAMES[key];
     boards.push(board);
+    bySource[board.source] = board;
   }
   picker.render(instruments, watched);
-  const wsBoard = boards.find((b) => b.source === "ws");
-  const pollBoard = boards.find((b) => b.source === "poll");
 
-  if (wsBoard && supported) {
-    const socket = app.socket = connect("/ws/quotes/", {heartbeat: 25000});
-    socket.on("socket:connecting", (ws) => hooks.socket && hooks.socket(ws, socket));
-    socket.on("socket:open", () => {
-      // A new connection has no subscriptions: (re)subscribe the board.
-      if (watched.length) socket.send({type: "quotes.subscribe", symbols: watched});
+  const socketOptions = {
+    ws: {heartbeat: 25000},
+    // Its own connection, on the fallback transport from the start, kept out
+    // of the header's badge (the page is not on the fallback).
+    sse: {heartbeat: 25000, fallback: "always", badge: false},
+  };
+  for (const source of ["ws", "sse"]) {
+    if (!bySource[source] || !supported) continue;
+    const socket = connect("/ws/quotes/", socketOptions[source]);
+    app.sockets.push(socket);
+    if (source === "ws") app.socket = socket;
+    feedBoard(socket, bySource[source], {
+      hooks: hooks, watched: () => watched, picker: picker,
+      // One socket keeps the instrument list; both would say the same.
+      onInstruments: source === "ws" || !bySource.ws ? setInstruments : null,
     });
-    socket.on("quotes.instruments", (frame) => setInstruments(frame.instruments));
-    socket.on("quotes.snapshot", (frame) => {
-      const at = Date.now();
-      for (const quote of frame.quotes) {
-        const fresh = wsBoard.apply(quote);
-        if (hooks.update) hooks.update("ws", quote, at, fresh, true);
-      }
-    });
-    socket.on("quotes.tick", (frame) => {
-      const at = Date.now();
-      const fresh = wsBoard.apply(frame);
-      if (hooks.update) hooks.update("ws", frame, at, fresh, false);
-    });
-    socket.on("error", (frame) => picker.showError(frame.detail));
   }
 
-  if (pollBoard) app.poller = poller(pollBoard, () => watched, hooks);
+  if (bySource.poll) app.poller = poller(bySource.poll, () => watched, hooks);
+  if (bySource.longpoll) app.longPoller = longPoller(bySource.longpoll, () => watched, hooks);
   return app;
+}
+
+/* A board fed by a quotes socket (WebSocket, or the fallback's event stream). */
+function feedBoard(socket, board, context) {
+  const hooks = context.hooks;
+  socket.on("socket:connecting", (ws) => hooks.socket && hooks.socket(ws, socket, board.source));
+  socket.on("socket:open", () => {
+    // A new connection has no subscriptions: (re)subscribe the board.
+    const watched = context.watched();
+    if (watched.length) socket.send({type: "quotes.subscribe", symbols: watched});
+  });
+  if (context.onInstruments) {
+    socket.on("quotes.instruments", (frame) => context.onInstruments(frame.instruments));
+  }
+  socket.on("quotes.snapshot", (frame) => {
+    const at = Date.now();
+    for (const quote of frame.quotes) {
+      const fresh = board.apply(quote);
+      if (hooks.update) hooks.update(board.source, quote, at, fresh, true);
+    }
+  });
+  socket.on("quotes.tick", (frame) => {
+    const at = Date.now();
+    const fresh = board.apply(frame);
+    if (hooks.update) hooks.update(board.source, frame, at, fresh, false);
+  });
+  socket.on("error", (frame) => context.picker.showError(frame.detail));
+}
+
+function applyAll(board, body, hooks) {
+  const at = Date.now();
+  for (const quote of body.quotes) {
+    const fresh = board.apply(quote);
+    if (hooks.update) hooks.update(board.source, quote, at, fresh, false);
+  }
 }
 
 /* The polling twin: ask for the watched symbols' latest quotes, again and again. */
@@ -344,17 +383,51 @@ function poller(board, symbols, hooks) {
     inFlight = true;
     fetch("/quotes/api/latest/?symbols=" + encodeURIComponent(wanted.join(",")), {cache: "no-store"})
       .then((r) => r.json())
-      .then((body) => {
-        const at = Date.now();
-        for (const quote of body.quotes) {
-          const fresh = board.apply(quote);
-          if (hooks.update) hooks.update("poll", quote, at, fresh, false);
-        }
-      })
+      .then((body) => applyAll(board, body, hooks))
       .catch(() => {})
       .finally(() => { inFlight = false; });
   }
   if (select) select.addEventListener("change", poll);
   poll();
   return {now: poll};
+}
+
+/* Long-polling: one request waits at the server until a watched symbol ticks
+ * (/quotes/api/wait/), and the next goes out as soon as it is answered. */
+function longPoller(board, symbols, hooks) {
+  let controller = null, after = 0, failures = 0, timer = 0;
+  function newest() {
+    for (const quote of board.quotes.values()) after = Math.max(after, quote.ts || 0);
+    return after;
+  }
+  function ask() {
+    clearTimeout(timer);
+    const wanted = symbols();
+    if (!wanted.length) return;
+    const mine = controller = new AbortController();
+    const url = "/quotes/api/wait/?symbols=" + encodeURIComponent(wanted.join(",")) + "&after=" + newest();
+    fetch(url, {cache: "no-store", signal: mine.signal})
+      .then((r) => {
+        if (!r.ok) throw new Error(String(r.status));
+        return r.json();
+      })
+      .then((body) => {
+        failures = 0;
+        applyAll(board, body, hooks);
+        if (controller === mine) ask();
+      })
+      .catch(() => {
+        if (controller !== mine) return;  // aborted for a new watchlist
+        failures += 1;  // the server is away or busy: back off, up to 5 s
+        timer = setTimeout(ask, Math.min(5000, 250 * 2 ** failures));
+      });
+  }
+  /* The watchlist changed: drop the waiting request, ask for the new symbols. */
+  function now() {
+    if (controller) controller.abort();
+    controller = null;
+    ask();
+  }
+  ask();
+  return {now: now};
 }
