@@ -6,10 +6,12 @@ import time
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from realtime.models import Instrument, Watchlist
+from realtime.quotes import history as candle_history
 from realtime.quotes import service as quotes
 from realtime.quotes.protocol import MAX_SYMBOL_LENGTH, max_subscriptions
 
@@ -87,6 +89,25 @@ def history(request, symbol: str):
     if points is None:
         return JsonResponse({"error": f"Unknown symbol {symbol}."}, status=404)
     body = {"symbol": symbol.upper(), "points": points}
+    return _no_store(JsonResponse(body, json_dumps_params=COMPACT))
+
+
+@require_GET
+def candles(request, symbol: str):
+    """OHLC candles of ``?range=`` 1m, 1h or 1d, rolled up from the chart points."""
+    range_name = request.GET.get("range", "1m")
+    if range_name not in candle_history.RANGES:
+        ranges = ", ".join(candle_history.RANGES)
+        return JsonResponse({"error": f"range is one of {ranges}."}, status=400)
+    rows = candle_history.candles(symbol.upper(), range_name, timezone.now())
+    if rows is None:
+        return JsonResponse({"error": f"Unknown symbol {symbol}."}, status=404)
+    body = {
+        "symbol": symbol.upper(),
+        "range": range_name,
+        "seconds": candle_history.RANGES[range_name].seconds,
+        "candles": rows,
+    }
     return _no_store(JsonResponse(body, json_dumps_params=COMPACT))
 
 
