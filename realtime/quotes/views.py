@@ -6,11 +6,12 @@ import time
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from realtime.models import Instrument, Watchlist
+from realtime.models import Instrument, PriceAlert, Watchlist
 from realtime.quotes import history as candle_history
 from realtime.quotes import service as quotes
 from realtime.quotes.protocol import MAX_SYMBOL_LENGTH, max_subscriptions
@@ -29,6 +30,8 @@ def _board_context(request: HttpRequest) -> dict:
             ).values_list("instrument__symbol", flat=True)
         )
     return {
+        "alert_directions": PriceAlert.Direction.choices,
+        "settings_url": reverse("notifications-settings"),
         "instruments": quotes.active_instruments(),
         "watchlist": watchlist,
         "quotes_config": {
