@@ -63,7 +63,7 @@ class SymbolSearch {
     if (exact) this.add(exact.symbol);
     else if (found.length === 1) this.add(found[0].symbol);
     else if (!found.length) {
-      this.say(format(gettext("No symbol “%(text)s” is known to the feed."), {text: text}), true);
+      this.say(format(gettext("No symbol “%(text)s” is known to the feed."), {text: text.toUpperCase()}), true);
     } else this.say(gettext("Several symbols match: pick one below."), true);
   }
 
