@@ -88,6 +88,16 @@ def test_hour_and_day_candles_hold_the_same_trades(client, points):
         assert sum(r["ticks"] for r in rows) == 6
 
 
+def test_the_current_candle_is_read_fresh_each_time(client, points):
+    """Closed candles may come from the cache; the open one never does."""
+    url = "/quotes/api/candles/AAPL/?range=1m"
+    assert len(client.get(url).json()["candles"]) == 2
+    aapl = Instrument.objects.get(symbol="AAPL")
+    PricePoint.objects.create(instrument=aapl, price=15.0, volume=9, at=timezone.now())
+    newest = client.get(url).json()["candles"][-1]
+    assert (newest["close"], newest["volume"], newest["ticks"]) == (15.0, 9, 1)
+
+
 def test_unknown_symbols_and_ranges_are_refused(client, points):
     """A symbol the feed does not know is a 404; a range it does not offer a 400."""
     missing = client.get("/quotes/api/candles/ZZZZ/?range=1m")

@@ -292,7 +292,7 @@ class MarketFeed:
     def _write(self, volumes: dict[str, int]) -> None:
         """Upsert the latest quotes and add one chart point per changed symbol."""
         from realtime.models import PricePoint, Quote
-        from realtime.quotes.history import thin_history
+        from realtime.quotes.history import LOOKBACK, MAX_AGE, thin_history
         from realtime.quotes.models import HISTORY_KEEP
 
         sessions = [self.sessions[s] for s in volumes]
@@ -328,8 +328,10 @@ class MarketFeed:
         self.flushes += 1
         if self.flushes % PRUNE_EVERY == 1:
             now = timezone.now()
+            # The first pass after a start also thins what piled up meanwhile.
+            lookback = MAX_AGE if self.flushes == 1 else LOOKBACK
             for s in self.sessions.values():
-                thin_history(s.instrument_id, now)
+                thin_history(s.instrument_id, now, lookback)
                 trim_history(s.instrument_id, HISTORY_KEEP)
 
 

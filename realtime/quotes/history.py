@@ -13,11 +13,13 @@ last point. Minute candles stay exact for two days, hour and day candles for
 as long as points are kept (``MAX_AGE``).
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Sum, Window
 from django.db.models.functions import FirstValue, Trunc
@@ -41,6 +43,9 @@ RANGES = {
 TIERS = ((timedelta(hours=2), 60), (timedelta(days=2), 3600))
 MAX_AGE = timedelta(days=91)
 LOOKBACK = timedelta(minutes=30)  # how far back each pass looks past a tier's edge
+SETTLE_SECONDS = 3  # the feed writes its points within this of their time
+
+log = logging.getLogger(__name__)
 
 
 class Candle(TypedDict):
@@ -59,18 +64,49 @@ def floor_time(at: datetime, seconds: int) -> datetime:
 
 
 def candles(symbol: str, range_name: str, now: datetime) -> list[Candle] | None:
-    """The newest candles of an active instrument, oldest first; None if unknown."""
+    """The newest candles of an active instrument, oldest first; None if unknown.
+
+    Closed candles never change (thinning keeps them exact), so they are
+    cached until the current period ends; the current one is read each time.
+    """
     instrument = Instrument.objects.filter(symbol=symbol, active=True).first()
     if instrument is None:
         return None
     spec = RANGES[range_name]
-    since = floor_time(now, spec.seconds) - timedelta(
-        seconds=spec.seconds * (spec.count - 1)
-    )
+    current = floor_time(now, spec.seconds)
+    since = current - timedelta(seconds=spec.seconds * (spec.count - 1))
+    key = f"quotes.candles.{instrument.pk}.{range_name}.{int(current.timestamp())}"
+    closed = _cached(key)
+    if closed is None:
+        closed = _rollup(instrument, spec, since, current)
+        # A point of the period just closed may still be on its way from the
+        # feed's write batch for a moment: cache only once it must be written.
+        if (now - current).total_seconds() > SETTLE_SECONDS:
+            _cache(key, closed, spec.seconds)
+    return closed + _rollup(instrument, spec, current, None)
+
+
+def _cached(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is down: the database still answers
+        return None
+
+
+def _cache(key: str, value, seconds: int) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        log.warning("Candles not cached: the cache is unreachable")
+
+
+def _rollup(instrument, spec: Range, since, until) -> list[Candle]:
+    points = PricePoint.objects.filter(instrument=instrument, at__gte=since)
+    if until is not None:
+        points = points.filter(at__lt=until)
     bucket = [F("bucket")]
     rows = (
-        PricePoint.objects.filter(instrument=instrument, at__gte=since)
-        .annotate(bucket=Trunc("at", spec.kind, tzinfo=UTC))
+        points.annotate(bucket=Trunc("at", spec.kind, tzinfo=UTC))
         .annotate(
             first=Window(
                 FirstValue("price"), partition_by=bucket, order_by=[F("at"), F("id")]

@@ -272,3 +272,11 @@ def test_the_board_passes_axe(board, login_page, make_user, language):
     page.locator("#quote-search-input").fill("a")
     page.add_script_tag(path=AXE)
     assert page.evaluate(RUN_AXE, TAGS) == [] and errors == []
+
+
+def test_the_board_fits_a_phone(board, new_page):
+    """At 390 px the page is no wider than the screen; the table scrolls inside."""
+    page = new_page(board.url, viewport={"width": 390, "height": 844})
+    open_aapl(page)
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+    assert page.locator(".quote-candles").bounding_box()["width"] <= 390

@@ -112,7 +112,8 @@ export class CandleChart {
     const url = "/quotes/api/candles/" + encodeURIComponent(symbol) + "/?range=" + this.range;
     this.wrap.dataset.loading = "1";
     fetch(url, {cache: "no-store"})
-      .then((r) => (r.ok ? r.json() : {candles: [], seconds: this.seconds}))
+      .then((r) => (r.ok ? r.json() : {candles: []}))
+      .catch(() => ({candles: []}))  // offline: an empty chart, live quotes still draw
       .then((body) => {
         if (load !== this.load) return;  // another symbol or range since
         this.seconds = body.seconds || this.seconds;
@@ -160,7 +161,7 @@ export class CandleChart {
       this.series.update(this._bar(last));
       this.volume.update(this._bar(last, true));
     }
-    this.empty.hidden = this.candles.length > 0 || !this.symbol;
+    this.empty.hidden = this.candles.length > 0 || !this.symbol || this.pending !== null;
     this.wrap.dataset.candles = String(this.candles.length);
     this.wrap.dataset.range = this.range;
     this.wrap.dataset.lastClose = last ? String(last.close) : "";
