@@ -87,6 +87,23 @@ def seed_instruments() -> str:
 SEEDERS.append(seed_instruments)
 
 
+def seed_price_history() -> str:
+    """A month of simulated chart points for instruments without any, so the
+    hour and day candles have something to show on a fresh database."""
+    from django.utils import timezone
+
+    from realtime.models import Instrument
+    from realtime.quotes.history import simulate_history
+
+    made = 0
+    for instrument in Instrument.objects.filter(active=True, history__isnull=True):
+        made += simulate_history(instrument, timezone.now())
+    return f"Quotes: {made} simulated chart points."
+
+
+SEEDERS.append(seed_price_history)
+
+
 def seed_chat() -> str:
     """Three rooms: two public (one with a Chinese name), one private."""
     from realtime.chat.models import Room

@@ -97,6 +97,11 @@ urlpatterns = [
         quote_views.history,
         name="quotes-history",
     ),
+    path(
+        "quotes/api/candles/<str:symbol>/",
+        quote_views.candles,
+        name="quotes-candles",
+    ),
     path("quotes/api/watchlist/", quote_views.watchlist, name="quotes-watchlist"),
     path("chat/", chat.index, name="chat"),
     path("chat/<slug:slug>/", chat.room, name="chat-room"),

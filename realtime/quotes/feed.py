@@ -161,6 +161,7 @@ class Session:
     prev_close: float
     volume: int
     at: datetime | None
+    unwritten_volume: int = 0  # traded since the last chart point was written
 
     def apply(self, tick: MarketTick) -> float:
         """Record ``tick``; returns the previous price."""
@@ -174,8 +175,14 @@ class Session:
         self.high = max(self.high, tick.price)
         self.low = min(self.low, tick.price)
         self.volume += tick.volume
+        self.unwritten_volume += tick.volume
         self.at = tick.at
         return previous
+
+    def take_volume(self) -> int:
+        """The volume the next chart point carries; called in the event loop."""
+        volume, self.unwritten_volume = self.unwritten_volume, 0
+        return volume
 
 
 class MarketFeed:
@@ -232,7 +239,10 @@ class MarketFeed:
     async def flush(self) -> None:
         if self.dirty:
             symbols, self.dirty = self.dirty, set()
-            await sync_to_async(self._write)(symbols)
+            # Taken here, in the loop that adds to it, so no tick's volume is
+            # lost to the writing thread.
+            volumes = {s: self.sessions[s].take_volume() for s in symbols}
+            await sync_to_async(self._write)(volumes)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -279,12 +289,13 @@ class MarketFeed:
                 )
             self.sessions[instrument.symbol] = session
 
-    def _write(self, symbols) -> None:
+    def _write(self, volumes: dict[str, int]) -> None:
         """Upsert the latest quotes and add one chart point per changed symbol."""
         from realtime.models import PricePoint, Quote
+        from realtime.quotes.history import LOOKBACK, MAX_AGE, thin_history
         from realtime.quotes.models import HISTORY_KEEP
 
-        sessions = [self.sessions[s] for s in symbols]
+        sessions = [self.sessions[s] for s in volumes]
         Quote.objects.bulk_create(
             [
                 Quote(
@@ -305,13 +316,22 @@ class MarketFeed:
         )
         PricePoint.objects.bulk_create(
             [
-                PricePoint(instrument_id=s.instrument_id, price=s.last, at=s.at)
-                for s in sessions
+                PricePoint(
+                    instrument_id=self.sessions[symbol].instrument_id,
+                    price=self.sessions[symbol].last,
+                    volume=volume,
+                    at=self.sessions[symbol].at,
+                )
+                for symbol, volume in volumes.items()
             ]
         )
         self.flushes += 1
         if self.flushes % PRUNE_EVERY == 1:
+            now = timezone.now()
+            # The first pass after a start also thins what piled up meanwhile.
+            lookback = MAX_AGE if self.flushes == 1 else LOOKBACK
             for s in self.sessions.values():
+                thin_history(s.instrument_id, now, lookback)
                 trim_history(s.instrument_id, HISTORY_KEEP)
 
 

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 # Symbols become fan-out topics (``quotes.<SYMBOL>``), so they stay inside the
 # topic alphabet: upper-case letters, digits, dot and dash (600519.SS, BRK-B).
 SYMBOL_PATTERN = r"^[A-Z0-9][A-Z0-9.\-]{0,19}$"
-HISTORY_KEEP = 600  # price points kept per instrument for the charts
+# A hard bound on price points per instrument; realtime/quotes/history.py thins
+# older points to per-minute and per-hour OHLC well before it is reached.
+HISTORY_KEEP = 30000
 
 
 class Instrument(models.Model):
@@ -85,12 +87,17 @@ class Quote(models.Model):
 
 
 class PricePoint(models.Model):
-    """One point of an instrument's chart; the feed keeps HISTORY_KEEP of them."""
+    """One point of an instrument's chart, the stuff candles are rolled up from.
+
+    ``volume`` is what traded since the instrument's previous point (0 for a
+    fund's net asset value).
+    """
 
     instrument = models.ForeignKey(
         Instrument, on_delete=models.CASCADE, related_name="history"
     )
     price = models.FloatField()
+    volume = models.BigIntegerField(default=0)
     at = models.DateTimeField()
 
     class Meta:

@@ -8,12 +8,15 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from realtime.core import fanout
-from realtime.models import Instrument, Watchlist
+from realtime.models import Instrument, PriceAlert, Watchlist
+from realtime.quotes import history as candle_history
 from realtime.quotes import service as quotes
 from realtime.quotes.protocol import MAX_SYMBOL_LENGTH, max_subscriptions, topic
 
@@ -31,6 +34,8 @@ def _board_context(request: HttpRequest) -> dict:
             ).values_list("instrument__symbol", flat=True)
         )
     return {
+        "alert_directions": PriceAlert.Direction.choices,
+        "settings_url": reverse("notifications-settings"),
         "instruments": quotes.active_instruments(),
         "watchlist": watchlist,
         "quotes_config": {
@@ -181,6 +186,25 @@ def history(request, symbol: str):
     if points is None:
         return JsonResponse({"error": f"Unknown symbol {symbol}."}, status=404)
     body = {"symbol": symbol.upper(), "points": points}
+    return _no_store(JsonResponse(body, json_dumps_params=COMPACT))
+
+
+@require_GET
+def candles(request, symbol: str):
+    """OHLC candles of ``?range=`` 1m, 1h or 1d, rolled up from the chart points."""
+    range_name = request.GET.get("range", "1m")
+    if range_name not in candle_history.RANGES:
+        ranges = ", ".join(candle_history.RANGES)
+        return JsonResponse({"error": f"range is one of {ranges}."}, status=400)
+    rows = candle_history.candles(symbol.upper(), range_name, timezone.now())
+    if rows is None:
+        return JsonResponse({"error": f"Unknown symbol {symbol}."}, status=404)
+    body = {
+        "symbol": symbol.upper(),
+        "range": range_name,
+        "seconds": candle_history.RANGES[range_name].seconds,
+        "candles": rows,
+    }
     return _no_store(JsonResponse(body, json_dumps_params=COMPACT))
 
 

@@ -8,7 +8,9 @@
  *          socket: "board-ws", hooks})   // the compare page
  *
  * A Board renders rows (last, change, high/low, volume, a sparkline) and, if
- * its section has one, a larger chart of the selected row. It keeps the newest
+ * the page gives it one (options.chart, see quotes-chart.js), a candle chart of
+ * the selected row; options.actions fills a cell of buttons per row (the live
+ * board's remove and alert-me, quotes-board.js). It keeps the newest
  * quote per symbol by the server's production time `ts`, so an older quote
  * (a snapshot overtaken by a tick, a poll answer that did not change) never
  * replaces a newer one. Everything shown is set with textContent.
@@ -16,7 +18,6 @@
 import {connect, readJson, supported} from "./client.js";
 
 const SPARK_POINTS = 60;
-const CHART_POINTS = 600;
 const FLASH_MS = 700;
 
 export function fmt(value, decimals) {
@@ -62,13 +63,13 @@ export class Board {
     this.root = root;
     this.tbody = root.querySelector(".quote-rows");
     this.empty = root.querySelector(".quote-empty");
-    this.chart = root.querySelector(".quote-chart");
+    this.chart = null;  // set by start(): {select(symbol, info), apply(quote, previous)}
+    this.actions = null;  // set by start(): (symbol, cell) => void
     this.chartTitle = root.querySelector(".quote-chart-title");
     this.instruments = new Map();
     this.rows = new Map();
     this.quotes = new Map();
     this.sparks = new Map();
-    this.history = [];
     this.selected = null;
     this.dirty = new Set();
     this._frame = 0;
@@ -105,7 +106,10 @@ export class Board {
     spark.width = 110;
     spark.height = 26;
     cell(row, "q-trend").appendChild(spark);
-    row.addEventListener("click", () => this.select(symbol));
+    if (this.actions) this.actions(symbol, cell(row, "q-actions"));
+    row.addEventListener("click", (event) => {
+      if (!event.target.closest("button")) this.select(symbol);
+    });
     this.rows.set(symbol, row);
     const quote = this.quotes.get(symbol);
     if (quote) this._render(symbol, quote, null);
@@ -123,10 +127,7 @@ export class Board {
     spark.push(quote.last);
     if (spark.length > SPARK_POINTS) spark.shift();
     this.sparks.set(quote.symbol, spark);
-    if (quote.symbol === this.selected && quote.ts != null) {
-      this.history.push([quote.ts, quote.last]);
-      if (this.history.length > CHART_POINTS) this.history.shift();
-    }
+    if (this.chart && quote.symbol === this.selected) this.chart.apply(quote, previous);
     this._render(quote.symbol, quote, previous);
     return true;
   }
@@ -161,19 +162,9 @@ export class Board {
     if (!this.chart) return;
     this.selected = symbol;
     for (const [s, row] of this.rows) row.classList.toggle("selected", s === symbol);
-    this.history = [];
     const info = this.instruments.get(symbol);
     this.chartTitle.textContent = symbol ? symbol + " " + (info ? info.name + " (" + info.currency + ")" : "") : "";
-    if (!symbol) { this._schedule(); return; }
-    fetch("/quotes/api/history/" + encodeURIComponent(symbol) + "/?limit=" + CHART_POINTS)
-      .then((r) => (r.ok ? r.json() : {points: []}))
-      .then((body) => {
-        if (this.selected !== symbol) return;
-        const since = body.points.length ? body.points[body.points.length - 1][0] : 0;
-        this.history = body.points.concat(this.history.filter((p) => p[0] > since));
-        this._schedule();
-      });
-    this._schedule();
+    this.chart.select(symbol, info || null, this.quotes.get(symbol) || null);
   }
 
   _schedule() {
@@ -188,13 +179,6 @@ export class Board {
         drawLine(row.querySelector(".q-spark"), this.sparks.get(symbol) || [], {color: color});
       }
       this.dirty.clear();
-      if (this.chart) {
-        const info = this.instruments.get(this.selected) || {};
-        drawLine(this.chart, this.history.map((p) => p[1]), {
-          color: "#2257d6", width: 2, pad: 12, left: 70, labels: true,
-          decimals: info.decimals === undefined ? 2 : info.decimals,
-        });
-      }
     });
   }
 }
@@ -292,6 +276,7 @@ export function start(options) {
     const active = new Set(list.map((i) => i.symbol));
     instruments = list;
     for (const board of boards) board.setInstruments(list);
+    if (hooks.instruments) hooks.instruments(list);
     let next = watched.filter((s) => active.has(s));
     if (followAll) {
       const fresh = list.map((i) => i.symbol).filter((s) => !known.has(s));
@@ -305,6 +290,8 @@ export function start(options) {
   for (const key of SOURCES) {
     if (!options[key]) continue;
     const board = new Board(document.getElementById(options[key]));
+    if (options.chart) board.chart = options.chart(board.root);
+    board.actions = options.actions || null;
     board.setInstruments(instruments);
     board.show(watched);
     board.source = SOURCE_NAMES[key];
@@ -312,6 +299,16 @@ export function start(options) {
     bySource[board.source] = board;
   }
   picker.render(instruments, watched);
+  // For the page's own controls (quotes-board.js): the board's symbols, edited.
+  app.watched = () => watched;
+  app.instruments = () => instruments;
+  app.setWatched = (symbols) => {
+    followAll = false;
+    setWatched(symbols, true);
+    picker.render(instruments, watched);
+  };
+  app.showError = (text) => picker.showError(text);
+  app.maxSubscriptions = config.maxSubscriptions;
 
   const socketOptions = {
     ws: {heartbeat: 25000},
@@ -360,7 +357,7 @@ function feedBoard(socket, board, context) {
     const fresh = board.apply(frame);
     if (hooks.update) hooks.update(board.source, frame, at, fresh, false);
   });
-  socket.on("error", (frame) => context.picker.showError(frame.detail));
+  socket.on("error", (frame) => (hooks.error ? hooks.error(frame) : context.picker.showError(frame.detail)));
 }
 
 function applyAll(board, body, hooks) {

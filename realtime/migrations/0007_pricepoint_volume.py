@@ -1,0 +1,15 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("realtime", "0004_game_chat"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="pricepoint",
+            name="volume",
+            field=models.BigIntegerField(default=0),
+        ),
+    ]
