@@ -141,3 +141,22 @@ async def test_bad_standings_requests_get_error_frames(ws):
     await communicator.send_json_to({"type": "ping"})
     assert await communicator.receive_json_from() == {"type": "pong"}
     await communicator.disconnect()
+
+
+def test_the_standings_page_and_the_teams_panel(client, make_user):
+    """The page shows the table the socket would; /scores/ lists the teams, a
+    search narrows them, and a logged-in visitor gets a follow button each."""
+    played("Lions", "Harbour", 2, 1)
+    page = client.get("/scores/competitions/test-league/").content.decode()
+    assert page.index(">Lions</a>") < page.index(">Harbour</a>")
+    assert 'class="points">3</td>' in page
+    assert client.get("/scores/competitions/nope/").status_code == 404
+
+    listing = client.get("/scores/").content.decode()
+    assert 'href="/scores/competitions/test-league/"' in listing
+    assert 'id="team-filter"' in listing and "Log in to follow teams" in listing
+    found = client.get("/scores/", {"team": "harb"}).content.decode()
+    assert ">Harbour</a>" in found and ">Lions</a>" not in found.split("team-list")[1]
+    client.force_login(make_user("ann"))
+    listing = client.get("/scores/").content.decode()
+    assert listing.count('class="follow-button"') == 2
