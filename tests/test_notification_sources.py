@@ -236,7 +236,7 @@ async def test_notifications_are_said_in_every_language_of_the_site(ws, make_use
     await sync_to_async(change)(match.pk, minute=9, home_score=1)
     goal = await next_notification(communicator)
     assert goal["title"] == "Goal! Lions 1-0 Harbour"
-    assert goal["texts"]["zh-hans"]["title"] == "进球！Lions 1-0 Harbour"
+    assert goal["texts"]["zh-hans"]["title"] == "进球！Lions 1-0 Harbour"  # noqa: RUF001
     await post(author=bob, text="hi 你好")
     note = await next_notification(communicator)
     assert note["texts"]["en"]["title"] == "bob posted in #lobby"
@@ -249,7 +249,7 @@ async def test_notifications_are_said_in_every_language_of_the_site(ws, make_use
     assert price["title"] == "AAPL rose to 226"
     assert price["texts"]["zh-hans"] == {
         "title": "AAPL 涨至 226",
-        "body": "你的提醒：涨至或高于 226",
+        "body": "你的提醒：涨至或高于 226",  # noqa: RUF001
     }
     await communicator.disconnect()
 
