@@ -14,8 +14,15 @@ from tests.scores_factory import change, make_match
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ZH = {"extra_http_headers": {"Accept-Language": "zh-hans"}}
-TEAMS = "[...document.querySelectorAll('#standings-rows .team-link')].map((a) => a.textContent)"
-POINTS = "[...document.querySelectorAll('#standings-rows .points')].map((td) => td.textContent)"
+COLUMN = "(css) => [...document.querySelectorAll(css)].map((node) => node.textContent)"
+
+
+def teams(page):
+    return page.evaluate(COLUMN, "#standings-rows .team-link")
+
+
+def points(page):
+    return page.evaluate(COLUMN, "#standings-rows .points")
 
 
 @pytest.fixture
@@ -44,29 +51,29 @@ def test_the_standings_move_when_a_goal_is_scored(league, scores_server, new_pag
     page = new_page(scores_server.url)
     page.goto("/scores/competitions/test-league/")
     expect(page.locator("#connection-badge")).to_have_attribute("data-state", "live")
-    assert page.evaluate(TEAMS) == ["Rovers", "Harbour", "Lions", "Atletico"]
-    assert page.evaluate(POINTS) == ["3", "1", "1", "0"]
+    assert teams(page) == ["Rovers", "Harbour", "Lions", "Atletico"]
+    assert points(page) == ["3", "1", "1", "0"]
 
     save(league, home_score=2, minute=31)
-    lions = page.locator('#standings-rows tr[data-team-id="%d"]' % league.home_id)
+    lions = page.locator(f'#standings-rows tr[data-team-id="{league.home_id}"]')
     expect(page.locator("#standings-rows tr").first).to_have_attribute(
         "data-team-id", str(league.home_id)
     )
     expect(lions.locator(".points")).to_have_text("3")
     expect(lions.locator(".live-mark")).to_be_visible()
     expect(lions).to_have_class("standings-row live flash")
-    assert page.evaluate(TEAMS) == ["Lions", "Rovers", "Atletico", "Harbour"]
+    assert teams(page) == ["Lions", "Rovers", "Atletico", "Harbour"]
     expect(page.locator("#standings-live-note")).to_be_visible()
 
     page.get_by_label("Count live matches as they stand").uncheck()
     expect(lions.locator(".points")).to_have_text("0")
-    assert page.evaluate(TEAMS)[0] == "Rovers"
+    assert teams(page)[0] == "Rovers"
     expect(page.locator("#standings-live-note")).to_be_hidden()
 
     save(league, status="finished", minute=90)
     expect(lions.locator(".points")).to_have_text("3")
     expect(lions.locator(".live-mark")).to_be_hidden()
-    assert page.evaluate(TEAMS) == ["Lions", "Rovers", "Atletico", "Harbour"]
+    assert teams(page) == ["Lions", "Rovers", "Atletico", "Harbour"]
 
 
 def test_the_standings_page_in_chinese(league, scores_server, new_page):
@@ -76,7 +83,7 @@ def test_the_standings_page_in_chinese(league, scores_server, new_page):
     page.get_by_role("link", name="积分榜").click()
     expect(page.locator("h1")).to_have_text("Test League 测试联赛 积分榜")
     expect(page.locator("thead")).to_contain_text("积分")
-    lions = page.locator('#standings-rows tr[data-team-id="%d"]' % league.home_id)
+    lions = page.locator(f'#standings-rows tr[data-team-id="{league.home_id}"]')
     expect(lions.locator(".live-mark")).to_have_text("进行中")
 
 
@@ -88,17 +95,17 @@ def test_a_team_is_found_and_followed_from_the_list(
     ann = make_user("ann")
     page = login_page(scores_server, ann)
     page.goto("/scores/")
-    teams = page.locator("#team-list .team-item:visible")
-    expect(teams).to_have_count(4)
+    listed = page.locator("#team-list .team-item:visible")
+    expect(listed).to_have_count(4)
     page.get_by_label("Find a team").fill("harb")
-    expect(teams).to_have_count(1)
-    expect(teams.first.locator(".team-link")).to_have_text("Harbour")
+    expect(listed).to_have_count(1)
+    expect(listed.first.locator(".team-link")).to_have_text("Harbour")
     page.get_by_label("Find a team").fill("nobody at all")
     expect(page.locator("#team-none")).to_be_visible()
     page.get_by_label("Find a team").fill("HAR")
     url = page.url
-    teams.first.get_by_role("button", name="Follow").click()
-    expect(teams.first.get_by_role("button")).to_have_text("Unfollow")
+    listed.first.get_by_role("button", name="Follow").click()
+    expect(listed.first.get_by_role("button")).to_have_text("Unfollow")
     assert page.url == url  # no reload: the filter is still typed
     expect(page.get_by_label("Find a team")).to_have_value("HAR")
     assert list(TeamFollow.objects.values_list("user", "team")) == [
