@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 
 from project.settings import redis_channel_layer
 from realtime.notifications.service import notify
+from tests.browser.test_accessibility import AXE, RUN_AXE, TAGS
 from tests.browser.threads import in_thread
 from tests.conftest import REDIS_URL
 
@@ -107,3 +108,13 @@ def test_a_notification_reaches_a_chinese_page_in_chinese(
     row = page.locator("#notification-list .notification").first
     expect(row).to_contain_text("bob 在 #lobby 发了消息")
     expect(row.locator("time")).to_contain_text("年")
+
+
+def test_the_open_phone_menu_passes_axe(daphne, login_page, make_user):
+    """axe finds nothing with the menu open either, logged in, in Chinese."""
+    page = login_page(daphne(), make_user("ann"), **PHONE, **ZH)
+    page.goto("/scores/")
+    page.get_by_role("button", name="菜单").click()
+    expect(page.locator("#site-nav")).to_be_visible()
+    page.add_script_tag(path=AXE)
+    assert page.evaluate(RUN_AXE, TAGS) == []
