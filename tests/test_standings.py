@@ -4,7 +4,7 @@ competition's table, then a new one whenever a result changes it."""
 import pytest
 from asgiref.sync import sync_to_async
 
-from realtime.models import Competition, Match
+from realtime.models import Competition, Match, Team
 from realtime.scores import standings
 from realtime.scores.service import standings_frame
 from tests.scores_factory import change, make_match
@@ -160,3 +160,5 @@ def test_the_standings_page_and_the_teams_panel(client, make_user):
     client.force_login(make_user("ann"))
     listing = client.get("/scores/").content.decode()
     assert listing.count('class="follow-button"') == 2
+    harbour = Team.objects.get(name="Harbour").pk
+    assert f'aria-describedby="team-name-{harbour}"' in listing

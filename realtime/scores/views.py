@@ -80,6 +80,7 @@ def _teams(request) -> dict:
         )
     for t in teams:
         t.followed = t.pk in followed
+        t.label_id = f"team-name-{t.pk}"  # names the follow button's team
     return {"teams": teams, "team_query": query}
 
 

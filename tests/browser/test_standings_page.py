@@ -100,6 +100,7 @@ def test_a_team_is_found_and_followed_from_the_list(
     page.get_by_label("Find a team").fill("harb")
     expect(listed).to_have_count(1)
     expect(listed.first.locator(".team-link")).to_have_text("Harbour")
+    expect(listed.first.get_by_role("button")).to_have_accessible_description("Harbour")
     page.get_by_label("Find a team").fill("nobody at all")
     expect(page.locator("#team-none")).to_be_visible()
     page.get_by_label("Find a team").fill("HAR")
