@@ -154,6 +154,9 @@ def test_the_standings_page_and_the_teams_panel(client, make_user):
 
     listing = client.get("/scores/").content.decode()
     assert 'href="/scores/competitions/test-league/"' in listing
+    match = Match.objects.get()
+    one = client.get(f"/scores/{match.pk}/").content.decode()
+    assert 'href="/scores/competitions/test-league/">Standings</a>' in one
     assert 'id="team-filter"' in listing and "Log in to follow teams" in listing
     found = client.get("/scores/", {"team": "harb"}).content.decode()
     assert ">Harbour</a>" in found and ">Lions</a>" not in found.split("team-list")[1]
