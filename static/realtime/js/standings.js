@@ -48,7 +48,7 @@ import {$, connect, readJson, supported} from "./client.js";
     note.hidden = !(withLive.checked && table.live_matches);
     const kept = new Map([...body.querySelectorAll(".standings-row")]
       .map((row) => [Number(row.dataset.teamId), row]));
-    body.querySelectorAll(".standings-empty").forEach((row) => row.remove());
+    if (rows.length) body.querySelectorAll(".standings-empty").forEach((row) => row.remove());
     rows.forEach((r, i) => {
       const row = kept.get(r.team.id) || rowFor(r);
       kept.delete(r.team.id);
