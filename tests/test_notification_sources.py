@@ -6,6 +6,7 @@ exactly as those features do (``await signal.asend(sender=None, ...)``).
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import translation
 
 from realtime.core.presence import get_presence
 from realtime.models import Notification, PriceAlert, RoomFollow, TeamFollow, UserFollow
@@ -265,7 +266,8 @@ def test_the_notifications_page_speaks_the_readers_language(client, make_user):
     client.force_login(ann)
     english = client.get("/notifications/").content.decode()
     assert "bob posted in #lobby" in english and "bob mentioned you" in english
-    chinese = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    with translation.override("en"):  # the request leaves its language active
+        chinese = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     page = chinese.content.decode()
     assert "bob 在 #lobby 发了消息" in page and "bob posted" not in page
     assert "bob mentioned you" in page
