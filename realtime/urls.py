@@ -33,6 +33,11 @@ urlpatterns = [
     path("scores/", scores.scores, name="scores"),
     path("scores/<int:pk>/", scores.match, name="scores-match"),
     path("scores/teams/<int:pk>/", scores.team, name="scores-team"),
+    path(
+        "scores/competitions/<slug:slug>/",
+        scores.standings,
+        name="scores-standings",
+    ),
     path("notifications/", notes.notification_list, name="notifications"),
     path(
         "notifications/settings/",

@@ -6,6 +6,7 @@ exactly as those features do (``await signal.asend(sender=None, ...)``).
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.utils import translation
 
 from realtime.core.presence import get_presence
 from realtime.models import Notification, PriceAlert, RoomFollow, TeamFollow, UserFollow
@@ -217,3 +218,56 @@ async def test_followers_of_a_user_hear_their_public_messages_once(ws, make_user
     assert (await next_notification(communicator))["kind"] == "mention"
     assert await communicator.receive_nothing(0.3)
     await communicator.disconnect()
+
+
+async def test_notifications_are_said_in_every_language_of_the_site(ws, make_user):
+    """Written while the server speaks English, a goal, a chat message and a
+    price alert still reach a Chinese page in Chinese: the frame carries each
+    language's text, and /notifications/ says it in the reader's language."""
+    ann = await sync_to_async(make_user)("ann")
+    bob = await sync_to_async(make_user)("bob")
+    match = await sync_to_async(make_match)("Lions", "Harbour", status="live")
+    await sync_to_async(TeamFollow.objects.create)(user=ann, team_id=match.home_id)
+    await sync_to_async(UserFollow.objects.create)(follower=ann, followed=bob)
+    await sync_to_async(PriceAlert.objects.create)(
+        user=ann, symbol="AAPL", direction="above", level="226"
+    )
+    communicator = await stream(ws, ann)
+
+    await sync_to_async(change)(match.pk, minute=9, home_score=1)
+    goal = await next_notification(communicator)
+    assert goal["title"] == "Goal! Lions 1-0 Harbour"
+    assert goal["texts"]["zh-hans"]["title"] == "进球！Lions 1-0 Harbour"  # noqa: RUF001
+    await post(author=bob, text="hi 你好")
+    note = await next_notification(communicator)
+    assert note["texts"]["en"]["title"] == "bob posted in #lobby"
+    assert note["texts"]["zh-hans"] == {
+        "title": "bob 在 #lobby 发了消息",
+        "body": "hi 你好",
+    }
+    await tick("AAPL", 226.0, 225.0)
+    price = await next_notification(communicator)
+    assert price["title"] == "AAPL rose to 226"
+    assert price["texts"]["zh-hans"] == {
+        "title": "AAPL 涨至 226",
+        "body": "你的提醒：涨至或高于 226",  # noqa: RUF001
+    }
+    await communicator.disconnect()
+
+
+def test_the_notifications_page_speaks_the_readers_language(client, make_user):
+    """The same stored rows, in Chinese for a Chinese reader; a row stored
+    without params shows its stored text."""
+    from realtime.notifications.service import notify
+
+    ann = make_user("ann")
+    notify(ann.pk, "user", params={"author": "bob", "room": "lobby", "text": "hi"})
+    notify(ann.pk, "mention", "bob mentioned you", "@ann hi", "/chat/lobby/")
+    client.force_login(ann)
+    english = client.get("/notifications/").content.decode()
+    assert "bob posted in #lobby" in english and "bob mentioned you" in english
+    with translation.override("en"):  # the request leaves its language active
+        chinese = client.get("/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    page = chinese.content.decode()
+    assert "bob 在 #lobby 发了消息" in page and "bob posted" not in page
+    assert "bob mentioned you" in page

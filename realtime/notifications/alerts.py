@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from realtime.core import fanout
 from realtime.core.perloop import PerLoop
@@ -129,15 +128,13 @@ def _fire(alert_id: int, price: float) -> None:
         if not fired:
             return  # another process fired it for this crossing
         alert = PriceAlert.objects.get(pk=alert_id)
-        verb = _("rose to") if alert.direction == "above" else _("fell to")
-        notify.notify(
-            alert.user_id,
-            "price",
-            f"{alert.symbol} {verb} {plain_number(price)}",
-            _("Your alert: %(direction)s %(level)s")
-            % {"direction": alert.get_direction_display(), "level": alert.level_text},
-            _quotes_url(),
-        )
+        params = {
+            "symbol": alert.symbol,
+            "direction": alert.direction,
+            "price": plain_number(price),
+            "level": alert.level_text,
+        }
+        notify.notify(alert.user_id, "price", url=_quotes_url(), params=params)
 
 
 def _rearm(alert_id: int) -> None:

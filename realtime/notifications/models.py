@@ -42,8 +42,12 @@ class Notification(models.Model):
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # ``title`` and ``body`` in the site's default language; ``params`` are
+    # what ``texts.render`` needs to say them again in the reader's language
+    # (empty: the stored text is all there is).
     title = models.CharField(max_length=200)
     body = models.CharField(max_length=300, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     url = models.CharField(max_length=200, blank=True)
     read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

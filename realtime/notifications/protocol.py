@@ -15,7 +15,10 @@ Server -> client:
 
 from typing import Literal, TypedDict
 
+from django.conf import settings
+
 from realtime.core.envelope import Reply
+from realtime.notifications.texts import texts
 
 RECENT = 20  # notifications sent to a client that starts from nothing
 MAX_REPLAY = 200  # a longer gap is a reset: the client gets the RECENT newest
@@ -26,11 +29,17 @@ def user_topic(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+class NotificationText(TypedDict):
+    title: str
+    body: str
+
+
 class NotificationData(TypedDict):
     seq: int
     kind: Literal["goal", "kick_off", "full_time", "price", "mention", "room", "user"]
-    title: str
+    title: str  # in the site's default language
     body: str
+    texts: dict[str, NotificationText]  # by language code: "en", "zh-hans"
     url: str
     at: str  # ISO 8601
     read: bool
@@ -58,11 +67,14 @@ class UnreadFrame(TypedDict):
 
 
 def data(n) -> NotificationData:
+    found = texts(n)
+    default = found.get(settings.LANGUAGE_CODE, {"title": n.title, "body": n.body})
     return {
         "seq": n.seq,
         "kind": n.kind,
-        "title": n.title,
-        "body": n.body,
+        "title": default["title"],
+        "body": default["body"],
+        "texts": found,
         "url": n.url,
         "at": n.created_at.isoformat(),
         "read": n.read,

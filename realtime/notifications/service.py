@@ -5,6 +5,7 @@ row, so seqs are gap-free and ordered even with writers in several processes;
 the row also keeps the unread count, so no page ever counts rows.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.text import Truncator
 
@@ -15,6 +16,7 @@ from realtime.notifications.protocol import (
     new_frame,
     user_topic,
 )
+from realtime.notifications.texts import say_in
 
 
 def _locked_stream(user_id: int) -> NotificationStream:
@@ -24,8 +26,23 @@ def _locked_stream(user_id: int) -> NotificationStream:
     return stream
 
 
-def notify(user_id: int, kind: str, title: str, body: str = "", url: str = ""):
-    """Store one notification for ``user_id``; it is published after commit."""
+def notify(
+    user_id: int,
+    kind: str,
+    title: str = "",
+    body: str = "",
+    url: str = "",
+    *,
+    params: dict | None = None,
+):
+    """Store one notification for ``user_id``; it is published after commit.
+
+    With ``params`` (``texts.py``), the title and body are said in each
+    reader's language; ``title`` and ``body`` are then the default language's.
+    """
+    params = params or {}
+    if params:
+        title, body = say_in(settings.LANGUAGE_CODE, kind, params, (title, body))
     with transaction.atomic():
         stream = _locked_stream(user_id)
         stream.last_seq += 1
@@ -38,6 +55,7 @@ def notify(user_id: int, kind: str, title: str, body: str = "", url: str = ""):
             title=Truncator(title).chars(200),
             body=Truncator(body).chars(300),
             url=url[:200],
+            params=params,
         )
         fanout.publish_on_commit(user_topic(user_id), dict(new_frame(notification)))
     return notification

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.text import Truncator
-from django.utils.translation import gettext as _
 
 from realtime.core.presence import get_presence
 from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
@@ -31,17 +30,18 @@ def on_match_moments(sender, match_id: int, moments: list[str], **kwargs):
             "user_id", flat=True
         )
     )
-    score = f"{match.home} {match.home_score}-{match.away_score} {match.away}"
-    titles = {
-        "kick_off": _("Kick-off: %(home)s - %(away)s")
-        % {"home": match.home, "away": match.away},
-        "goal": _("Goal! %(score)s") % {"score": score},
-        "full_time": _("Full-time: %(score)s") % {"score": score},
+    params = {
+        "home": match.home.name,
+        "away": match.away.name,
+        "home_score": match.home_score,
+        "away_score": match.away_score,
+        "competition": match.competition.name,
+        "minute": match.minute,
     }
-    body = f"{match.competition.name} · {match.minute}'"
+    url = match.get_absolute_url()
     for kind in moments:
         for user_id in sorted(users):
-            notify.notify(user_id, kind, titles[kind], body, match.get_absolute_url())
+            notify.notify(user_id, kind, url=url, params=params)
 
 
 @receiver(message_posted, dispatch_uid="notifications.message_posted")
@@ -71,15 +71,13 @@ def _notify_chat(room_slug, public, author_id, author_name, text, mentions, pres
             if user_id not in present:
                 targets.setdefault(user_id, "user")
     targets.pop(author_id, None)
-    titles = {
-        "mention": _("%(author)s mentioned you in #%(room)s"),
-        "room": _("New message in #%(room)s"),
-        "user": _("%(author)s posted in #%(room)s"),
+    params = {
+        "author": author_name,
+        "room": room_slug,
+        "text": Truncator(text).chars(140),
     }
-    names = {"author": author_name, "room": room_slug}
-    body = Truncator(text).chars(140)
     for user_id, kind in sorted(targets.items()):
-        notify.notify(user_id, kind, titles[kind] % names, body, f"/chat/{room_slug}/")
+        notify.notify(user_id, kind, url=f"/chat/{room_slug}/", params=params)
 
 
 @receiver(price_ticked, dispatch_uid="notifications.price_ticked")

@@ -30,7 +30,7 @@ from realtime.models import (
     TeamFollow,
     UserFollow,
 )
-from realtime.notifications import alerts
+from realtime.notifications import alerts, texts
 from realtime.notifications import service as notify
 from realtime.notifications.models import plain_number
 
@@ -73,6 +73,8 @@ def _done(request, payload: dict, status: int = 200):
 def notification_list(request):
     rows = Notification.objects.filter(user=request.user).order_by("-seq")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for n in page:  # said in the reader's language, not the writer's
+        n.shown_title, n.shown_body = texts.shown(n)
     return render(request, "realtime/notifications/list.html", {"page": page})
 
 

@@ -5,7 +5,15 @@ from asgiref.sync import sync_to_async
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.sockets import JsonSocket
 from realtime.scores import service as scoreboard
-from realtime.scores.protocol import MAX_MATCHES, TOPIC_ALL, match_topic, read_matches
+from realtime.scores.protocol import (
+    MAX_MATCHES,
+    MAX_TABLES,
+    TOPIC_ALL,
+    match_topic,
+    read_competition,
+    read_matches,
+    table_topic,
+)
 
 
 class ScoresSocket(JsonSocket):
@@ -19,7 +27,24 @@ class ScoresSocket(JsonSocket):
         return {
             "scores.subscribe": self.on_subscribe,
             "scores.unsubscribe": self.on_unsubscribe,
+            "scores.standings": self.on_standings,
         }
+
+    async def on_standings(self, frame):
+        """Follow one competition's table, then send it as it stands."""
+        competition = read_competition(frame)
+        topic = table_topic(competition)
+        tables = {t for t in self.following if t.startswith("scores.table.")}
+        if len(tables | {topic}) > MAX_TABLES:
+            raise ProtocolError(
+                ErrorCode.TOO_BIG, f"Follow at most {MAX_TABLES} tables at once."
+            )
+        await self.follow(topic)
+        found = await sync_to_async(scoreboard.standings_frame)(competition)
+        if found is None:
+            await self.unfollow(topic)
+            raise ProtocolError(ErrorCode.NOT_FOUND, "No such competition.")
+        await self.send_json(found)
 
     async def on_subscribe(self, frame):
         """Follow first, then read: a change in between arrives twice, never zero."""

@@ -13,12 +13,18 @@ from django.utils.translation import gettext_lazy as _
 class Competition(models.Model):
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(unique=True)
+    # Grows with every change to a result of the competition, in the same
+    # transaction: clients keep the standings with the highest rev.
+    table_rev = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("scores-standings", args=[self.slug])
 
 
 class Team(models.Model):
@@ -96,6 +102,7 @@ class Match(models.Model):
     def remember_loaded(self):
         """What the row held when read, so a save can tell what changed."""
         self._loaded = (self.status, self.home_score, self.away_score)
+        self._loaded_competition = self.competition_id
 
 
 class MatchEvent(models.Model):

@@ -5,20 +5,33 @@ forms, the simulator, code): on commit, the match's full state is read back
 and published, conflated per match id, to ``scores`` and
 ``scores.match.<id>``. Moments other features care about (kick-off, a goal,
 full-time) go out as the ``match_moments`` signal, also after commit.
+
+A save that changes a result (status, score, competition), a new match and a
+deleted one also bump the competition's ``table_rev`` in the same transaction
+and, on commit, publish its standings to ``scores.table.<id>``.
 """
 
 from datetime import datetime, time, timedelta
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from realtime.core import fanout
-from realtime.models import Match, MatchEvent
-from realtime.scores.protocol import TOPIC_ALL, MatchState, match_frame, match_topic
+from realtime.models import Competition, Match, MatchEvent
+from realtime.scores import standings
+from realtime.scores.protocol import (
+    TOPIC_ALL,
+    MatchState,
+    StandingsFrame,
+    TableRow,
+    match_frame,
+    match_topic,
+    table_topic,
+)
 
 LIVE = (Match.Status.LIVE, Match.Status.HALF_TIME)
 
@@ -96,6 +109,78 @@ def publish_match(match_id: int) -> None:
     fanout.publish(match_topic(match_id), frame, key=key)
 
 
+def _row(rank: int, line: standings.Line, team) -> TableRow:
+    return {
+        "rank": rank,
+        "team": {
+            "id": team.pk,
+            "name": team.name,
+            "short": team.short_name,
+            "url": team.get_absolute_url(),
+        },
+        "played": line.played,
+        "won": line.won,
+        "drawn": line.drawn,
+        "lost": line.lost,
+        "goals_for": line.goals_for,
+        "goals_against": line.goals_against,
+        "goal_difference": line.goal_difference,
+        "points": line.points,
+        "live": line.live,
+    }
+
+
+def standings_frame(competition_id: int) -> StandingsFrame | None:
+    """The competition's two tables (``standings``), or None if it is gone."""
+    # The rev before the matches: the rows are never older than the rev says.
+    competition = Competition.objects.filter(pk=competition_id).first()
+    if competition is None:
+        return None
+    rows = Match.objects.filter(competition=competition_id).select_related(
+        "home", "away"
+    )
+    teams, results = {}, []
+    for m in rows:
+        teams[m.home_id], teams[m.away_id] = m.home, m.away
+        results.append(
+            standings.Result(m.home_id, m.away_id, m.home_score, m.away_score, m.status)
+        )
+    names = {pk: t.name for pk, t in teams.items()}
+
+    def ranked(with_live: bool) -> list[TableRow]:
+        lines = standings.table(teams, results, names, with_live=with_live)
+        return [_row(i, line, teams[line.team]) for i, line in enumerate(lines, 1)]
+
+    return {
+        "type": "scores.standings",
+        "competition": {
+            "id": competition.pk,
+            "name": competition.name,
+            "slug": competition.slug,
+        },
+        "rev": competition.table_rev,
+        "final": ranked(False),
+        "live": ranked(True),
+        "live_matches": sum(r.status in LIVE for r in results),
+    }
+
+
+def publish_standings(competition_id: int) -> None:
+    frame = standings_frame(competition_id)
+    if frame is not None:
+        key = f"table.{competition_id}"
+        fanout.publish(table_topic(competition_id), dict(frame), key=key)
+
+
+def _results_changed(competition_ids) -> None:
+    """In the writer's transaction: bump the rev; on commit, publish."""
+    for competition_id in {c for c in competition_ids if c}:
+        Competition.objects.filter(pk=competition_id).update(
+            table_rev=F("table_rev") + 1
+        )
+        transaction.on_commit(partial(publish_standings, competition_id))
+
+
 def moments(before: tuple, match: Match) -> list[str]:
     """What happened between the loaded row ``before`` and the saved ``match``."""
     status, home, away = before
@@ -118,9 +203,18 @@ def match_saved(sender, instance: Match, created: bool, **kwargs):
     transaction.on_commit(partial(publish_match, instance.pk))
     before = getattr(instance, "_loaded", None)
     found = moments(before, instance) if before and not created else []
+    was_in = getattr(instance, "_loaded_competition", None)
+    result = (instance.status, instance.home_score, instance.away_score)
+    if created or before != result or was_in != instance.competition_id:
+        _results_changed([was_in, instance.competition_id])
     instance.remember_loaded()  # a second save compares with this one
     if found:
         transaction.on_commit(partial(_send_moments, instance.pk, found))
+
+
+@receiver(post_delete, sender=Match, dispatch_uid="scoreboard.match_deleted")
+def match_deleted(sender, instance: Match, **kwargs):
+    _results_changed([instance.competition_id])
 
 
 @receiver(post_save, sender=MatchEvent, dispatch_uid="scoreboard.event_saved")

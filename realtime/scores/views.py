@@ -1,10 +1,12 @@
-"""The live scores pages: today's matches, one match's timeline, a team."""
+"""The live scores pages: today's matches and the teams, one match's timeline,
+a team, a competition's standings."""
 
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
 
-from realtime.models import Match, MatchEvent, Team, TeamFollow
+from realtime.models import Competition, Match, MatchEvent, Team, TeamFollow
 from realtime.scores import service as scoreboard
 
 # The list's order, kept by scores.js as matches change: live on top.
@@ -54,7 +56,32 @@ def scores(request):
         groups.values(),
         key=lambda g: (ORDER[g["matches"][0]["status"]] > 0, g["competition"]["name"]),
     )
-    return _render(request, "realtime/scores/list.html", {"groups": ordered})
+    context = {"groups": ordered, **_teams(request)}
+    return _render(request, "realtime/scores/list.html", context)
+
+
+MAX_TEAMS = 200  # teams listed on /scores/; a search finds the others
+
+
+def _teams(request) -> dict:
+    """The teams panel: every team (or those matching ``?team=``), each with
+    whether the visitor follows it."""
+    query = request.GET.get("team", "").strip()[:100]
+    teams = Team.objects.all()
+    if query:
+        teams = teams.filter(Q(name__icontains=query) | Q(short_name__icontains=query))
+    teams = list(teams[:MAX_TEAMS])
+    followed = set()
+    if request.user.is_authenticated:
+        followed = set(
+            TeamFollow.objects.filter(user=request.user).values_list(
+                "team_id", flat=True
+            )
+        )
+    for t in teams:
+        t.followed = t.pk in followed
+        t.label_id = f"team-name-{t.pk}"  # names the follow button's team
+    return {"teams": teams, "team_query": query}
 
 
 def match(request, pk: int):
@@ -76,3 +103,14 @@ def team(request, pk: int):
     )
     context = {"team": team, "matches": matches, "following": following}
     return _render(request, "realtime/scores/team.html", context)
+
+
+def standings(request, slug: str):
+    """A competition's league table, live."""
+    competition = get_object_or_404(Competition, slug=slug)
+    table = scoreboard.standings_frame(competition.pk)
+    return render(
+        request,
+        "realtime/scores/standings.html",
+        {"competition": competition, "table": table},
+    )

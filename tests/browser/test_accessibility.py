@@ -67,6 +67,7 @@ def pages(site, logged_in: bool) -> list[str]:
         "/scores/",
         f"/scores/{site['match']}/",
         f"/scores/teams/{site['team']}/",
+        "/scores/competitions/test-league/",
         "/game/",
         f"/game/{site['game']}/",
         f"/game/{site['open_game']}/",

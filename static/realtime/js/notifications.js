@@ -4,6 +4,8 @@
  * The unread count is the server's count at a seq (from notifications.state
  * and notifications.unread) plus the unread notifications this page got
  * after that seq, so frames may arrive in any order and none counts twice.
+ * A notification is shown in the page's language (its "texts"), and times in
+ * the page's locale and the viewer's time zone, here and on /notifications/.
  */
 import {site} from "./site.js";
 
@@ -21,6 +23,22 @@ import {site} from "./site.js";
   const items = new Map();  // seq -> {n, node}
   let base = {unread: 0, upTo: 0};
   let started = false;
+  const lang = document.documentElement.lang || undefined;
+  const when = new Intl.DateTimeFormat(lang, {dateStyle: "medium", timeStyle: "short"});
+  const said = (n) => (n.texts && n.texts[document.documentElement.lang]) || n;
+
+  function timeNode(iso) {
+    const node = document.createElement("time");
+    node.className = "notif-time";
+    node.dateTime = iso;
+    const at = new Date(iso);
+    node.textContent = isNaN(at) ? iso : when.format(at);
+    return node;
+  }
+  document.querySelectorAll("time.local-time").forEach((node) => {
+    const at = new Date(node.getAttribute("datetime"));
+    if (!isNaN(at)) node.textContent = when.format(at);
+  });
 
   // The stream rides on the page's site socket (site.js): its hello, sent on
   // every open, resumes after the last seq seen.
@@ -45,24 +63,24 @@ import {site} from "./site.js";
     const title = document.createElement(n.url ? "a" : "strong");
     if (n.url) title.href = n.url;
     title.className = "notif-title";
-    title.textContent = n.title;  // user-written parts stay text
+    title.textContent = said(n).title;  // user-written parts stay text
     const body = document.createElement("span");
     body.className = "notif-body";
-    body.textContent = n.body;
+    body.textContent = said(n).body;
     const mark = document.createElement("button");
     mark.type = "button";
     mark.className = "small notif-mark";
     mark.textContent = gettext("Mark read");
     mark.hidden = n.read;
     mark.addEventListener("click", () => socket.send({type: "notifications.read", seq: n.seq}));
-    li.append(title, " ", body, " ", mark);
+    li.append(title, " ", body, " ", timeNode(n.at), " ", mark);
     return li;
   }
 
   function toast(n) {
     const box = document.createElement("div");
     box.className = "notif-toast";
-    box.textContent = n.title;
+    box.textContent = said(n).title;
     toasts.append(box);
     setTimeout(() => box.remove(), TOAST_MS);
   }

@@ -5,6 +5,8 @@
  * live matches (and the competitions that have one) on top of the list.
  * Kick-off times are shown in the viewer's own time zone, and status labels
  * come from the page (in its language), not from the socket.
+ * The teams panel filters as one types, and its follow buttons post without
+ * leaving the page (the forms still work without this script).
  */
 import {connect, supported} from "./client.js";
 
@@ -23,6 +25,52 @@ import {connect, supported} from "./client.js";
     node.textContent = (sameDay ? "" : day.format(at) + " ") + clock.format(at);
   }
   document.querySelectorAll("time.kickoff").forEach(showKickoff);
+  teamsPanel();
+
+  function teamsPanel() {
+    const filter = document.getElementById("team-filter");
+    const list = document.getElementById("team-list");
+    if (!filter || !list) return;
+    const none = document.getElementById("team-none");
+    const apply = () => {
+      const words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      let shown = 0;
+      for (const item of list.children) {
+        const hit = words.every((w) => item.dataset.search.includes(w));
+        item.hidden = !hit;
+        if (hit) shown += 1;
+      }
+      none.hidden = shown > 0;
+    };
+    filter.addEventListener("input", apply);
+    filter.form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
+    list.addEventListener("submit", (event) => {
+      event.preventDefault();
+      follow(event.target, list.dataset);
+    });
+  }
+
+  // One follow form: post it as fetch, then turn it into its opposite.
+  async function follow(form, labels) {
+    const button = form.querySelector(".follow-button");
+    button.disabled = true;
+    try {
+      const reply = await fetch(form.action, {
+        method: "POST", body: new FormData(form), headers: {Accept: "application/json"},
+      });
+      if (!reply.ok) throw new Error(String(reply.status));
+      const following = (await reply.json()).following;
+      form.action = form.action.replace(following ? "/follow/" : "/unfollow/",
+        following ? "/unfollow/" : "/follow/");
+      button.dataset.following = String(following);
+      button.classList.toggle("following", following);
+      button.textContent = following ? labels.unfollow : labels.follow;
+    } catch (error) {
+      form.submit();  // the page's own answer, with its message
+    } finally {
+      button.disabled = false;
+    }
+  }
 
   const board = document.getElementById("scores-board");
   if (!board || !supported) return;
@@ -55,6 +103,8 @@ import {connect, supported} from "./client.js";
       section = copyOf("competition-template");
       section.dataset.competitionId = m.competition.id;
       section.querySelector("h2").textContent = m.competition.name;
+      section.querySelector(".standings-link").href =
+        "/scores/competitions/" + encodeURIComponent(m.competition.slug) + "/";
       board.append(section);
     }
     return section.querySelector(".match-list");
