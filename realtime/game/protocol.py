@@ -166,6 +166,7 @@ class GameState(TypedDict):
     to_move: Literal["b", "w"] | None  # the seat to act (swap2: maybe not the stone's)
     phase: str  # swap2's step: place3, choose, place2, final; "" otherwise
     clock: Clock
+    minutes: int | None  # the clock each player started with
     result: Literal["b", "w", "draw", ""]
     reason: str
     note: str

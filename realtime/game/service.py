@@ -243,6 +243,7 @@ def snapshot(game_id: int) -> dict:
         "to_move": to_move(game),
         "phase": game.phase,
         "clock": clock(game, now),
+        "minutes": None if game.clock_ms is None else game.clock_ms // 60000,
         "result": game.result,
         "reason": game.reason,
         "note": game.note,
