@@ -179,6 +179,7 @@ class GameState(TypedDict):
     deadline: float | None  # epoch seconds a waiting game expires
     draw_offer: Literal["b", "w"] | None  # the colour whose draw offer is pending
     draw_offers_left: dict[str, int]  # color -> offers it may still make
+    draw_offer_stones: dict[str, int]  # color -> stones at its last offer (-1: none)
     ratings: Ratings
     increment: int  # seconds added after each move
     opening: Literal["", "swap2"]

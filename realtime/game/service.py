@@ -261,6 +261,9 @@ def snapshot(game_id: int) -> dict:
             color: draws.offers_per_game() - game.draw_offers.get(color, [0])[0]
             for color in (BLACK, WHITE)
         },
+        "draw_offer_stones": {
+            color: game.draw_offers.get(color, [0, -1])[1] for color in (BLACK, WHITE)
+        },
         "ratings": game.ratings,
         "deadline": game.deadline.timestamp() if game.deadline else None,
     }

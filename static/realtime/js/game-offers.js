@@ -12,10 +12,14 @@ function seatOf(state, user) {
   return null;
 }
 
+function stonesOf(state) {
+  return state.board.replace(/\./g, "").length;
+}
+
 /* What swap2 asks now, naming the player who acts; "" once it is over. */
 export function phaseText(state) {
   const who = name(state.to_move === "b" ? state.black : state.white);
-  const stones = state.board.replace(/\./g, "").length;
+  const stones = stonesOf(state);
   switch (state.phase) {
     case "place3": return interpolate(gettext(
       "Swap2: %(name)s places three stones (black, white, black): stone %(n)s of 3."),
@@ -42,7 +46,9 @@ export function renderOffers(g, mine) {
   $("swap2-phase").textContent = active ? phaseText(state) : "";
   $("swap2-phase").hidden = !(active && state.phase);
   const offer = state.draw_offer, left = mine ? state.draw_offers_left[mine] : 0;
-  $("draw-offer").hidden = !(active && mine && !offer && left > 0);
+  // The server's limits: so many offers per game, and a stone between two.
+  const played = mine && state.draw_offer_stones[mine] !== stonesOf(state);
+  $("draw-offer").hidden = !(active && mine && !offer && left > 0 && played);
   $("draw-accept").hidden = $("draw-decline").hidden = !(active && mine && offer && offer !== mine);
   let text = "";
   if (active && offer) {
@@ -71,7 +77,10 @@ export function onOffers(g) {
     if (!g.next(frame)) return;
     const color = seatOf(g.state, frame.by);
     g.state.draw_offer = color;
-    if (color) g.state.draw_offers_left[color] -= 1;
+    if (color) {
+      g.state.draw_offers_left[color] -= 1;
+      g.state.draw_offer_stones[color] = stonesOf(g.state);
+    }
     g.render();
   });
   socket.on("game.draw_declined", (frame) => {
