@@ -110,3 +110,35 @@ async def test_swap2_second_player_places_two_and_the_first_chooses(ws, players)
     assert (row.black_id, row.white_id) == (bob.pk, ann.pk)
     await first.disconnect()
     await second.disconnect()
+
+
+async def test_a_sync_over_swap2s_first_stones_resends_the_phase(ws, players):
+    """A gap over the opening's stones is filled with a snapshot, phase included."""
+    ann, bob, _ = players
+    _, first, second = await swap2_game(ws, ann, bob)
+    await stone(first, second, 7, 7)
+    await second.send_json_to({"type": "game.sync", "after": 1})
+    snap = await next_frame(second, "game.snapshot")
+    assert (snap["game"]["phase"], snap["game"]["to_move"]) == ("place3", "b")
+    assert snap["seq"] == 2
+    await first.disconnect()
+    await second.disconnect()
+
+
+async def test_swap2_pages_explain_the_rule_in_both_languages(players):
+    """The lobby and a swap2 board explain swap2, in English and in Chinese."""
+    from django.test import Client
+
+    ann, *_ = players
+    game = await sync_to_async(service.create_game)(ann, 0, opening_rule="swap2")
+    for language, text in (("en", "Swap2 balances it"), ("zh-hans", "swap2 使之均衡")):
+        page = await sync_to_async(Client(HTTP_ACCEPT_LANGUAGE=language).get)("/game/")
+        assert text in page.content.decode()
+    board = await sync_to_async(Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get)(
+        f"/game/{game.pk}/"
+    )
+    assert "所以本局以 swap2 开局" in board.content.decode()
+    top = await sync_to_async(Client(HTTP_ACCEPT_LANGUAGE="zh-hans").get)(
+        "/game/leaderboard/"
+    )
+    assert "每位玩家从 1500 分起步" in top.content.decode()

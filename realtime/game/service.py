@@ -284,6 +284,8 @@ def moves_after(game_id: int, after: int) -> tuple[int, list[dict]] | None:
     )
     if len(moves) != game.seq - after:
         return None  # a start, an end or a rematch in the gap: resend a snapshot
+    if game.opening == Game.Opening.SWAP2 and any(m.number <= 5 for m in moves):
+        return None  # a replayed move has no phase; swap2's first five need one
     return game.seq, [move_event(move) for move in moves]
 
 
