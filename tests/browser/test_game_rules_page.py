@@ -78,7 +78,8 @@ def test_swap2_phases_are_explained_and_enforced_on_the_board(
 def test_two_seeks_pair_both_players_into_one_game_in_chinese(
     daphne, sessions, new_page
 ):
-    """In Chinese: Ann seeks and waits; Bob seeks the same; both land on one game."""
+    """In Chinese: Ann seeks and waits; Bob seeks the same; both land on one game,
+    where Ann's draw offer is accepted; both are then on the leaderboard."""
     from django.conf import settings
 
     server = daphne()
@@ -107,6 +108,13 @@ def test_two_seeks_pair_both_players_into_one_game_in_chinese(
     expect(ann.locator("#seat-b .name")).not_to_have_text("…")
     expect(ann.locator("#seat-w .name")).not_to_have_text("…")
 
+    ann.get_by_role("button", name="提议和棋").click()
+    expect(ann.locator("#draw-status")).to_have_text("你已提议和棋。落子即撤回提议。")
+    expect(bob.locator("#draw-status")).to_have_text("ann 提议和棋。")
+    bob.get_by_role("button", name="接受和棋").click()
+    for page in (ann, bob):
+        expect(page.locator("#game-status")).to_have_text("和棋 (协议和棋)")
     ann.goto("/game/leaderboard/")
     expect(ann.locator("h1")).to_have_text("五子棋排行榜")
-    expect(ann.locator("#leaderboard tbody")).to_have_text("还没有结束的计分对局。")
+    expect(ann.locator("#leaderboard thead")).to_contain_text("等级分")
+    expect(ann.locator("#leaderboard tbody tr")).to_have_count(2)
