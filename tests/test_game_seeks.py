@@ -98,3 +98,21 @@ async def test_seeking_needs_an_account_and_a_valid_time_control(ws, players):
     assert await seeks_count() == 0
     for socket in (visitor, member):
         await socket.disconnect()
+
+
+async def test_a_seek_left_by_a_dead_process_is_dropped_not_paired(ws, players):
+    """Carol's seek outlived its socket (no presence): Bob waits instead of pairing."""
+    ann, bob, carol = players
+    await sync_to_async(Seek.objects.create)(
+        user=carol, socket="gone", clock_ms=300_000, increment_ms=3_000
+    )
+    second, _ = await lobby_of(ws, bob)
+    await second.send_json_to(FIVE_PLUS_THREE)
+    assert (await next_frame(second, "lobby.seeking"))["seek"] is not None
+    users = await sync_to_async(list)(Seek.objects.values_list("user_id", flat=True))
+    assert users == [bob.pk]
+    first, _ = await lobby_of(ws, ann)  # a live seeker still pairs with Bob
+    await first.send_json_to(FIVE_PLUS_THREE)
+    assert (await next_frame(first, "lobby.paired", skip=ANY))["id"]
+    for socket in (first, second):
+        await socket.disconnect()

@@ -344,7 +344,10 @@ class LobbySocket(PresenceMixin, JsonSocket):
         control = proto.read_time_control(frame)
         user = self._need_account("seek a game")
         await self.follow(seeks.seek_topic(self.conn_id))  # before: never miss it
-        paired = await database_sync_to_async(seeks.seek)(user, self.conn_id, **control)
+        members = await get_presence().members(proto.ONLINE_PLACE)
+        paired = await database_sync_to_async(seeks.seek)(
+            user, self.conn_id, online={m["id"] for m in members}, **control
+        )
         if paired is not None:
             await self.send_json({"type": "lobby.paired", "id": paired})
             return

@@ -41,21 +41,32 @@ def _lock_pool(clock_ms, increment_ms, rated) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, key])
 
 
-def seek(user, socket: str, *, clock_minutes: int, increment_seconds: int, rated: bool):
-    """Seek a game; the new game's id if a waiting seek matched, else None."""
+def seek(
+    user,
+    socket: str,
+    *,
+    clock_minutes: int,
+    increment_seconds: int,
+    rated: bool,
+    online: set[int],
+):
+    """Seek a game; the new game's id if a waiting seek matched, else None.
+
+    ``online`` are the ids of users with a game page open (presence): a seek
+    of anyone else outlived its socket (its process died without closing it)
+    and is dropped rather than paired with.
+    """
     clock_ms = clock_minutes * 60000 or None
     increment_ms = increment_seconds * 1000 if clock_ms else 0
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         _drop_own(user, socket)
         _lock_pool(clock_ms, increment_ms, rated)
-        waiting = (
-            Seek.objects.filter(clock_ms=clock_ms, increment_ms=increment_ms)
-            .filter(rated=rated)
-            .exclude(user=user)
-            .select_related("user")
-            .first()
-        )
+        same = Seek.objects.filter(
+            clock_ms=clock_ms, increment_ms=increment_ms, rated=rated
+        ).exclude(user=user)
+        same.exclude(user_id__in=online).delete()
+        waiting = same.select_related("user").first()
         if waiting is None:
             Seek.objects.create(
                 user=user,
