@@ -389,6 +389,8 @@ DUPLEX = {
     "GAME_GRACE_SECONDS": env_int("DUPLEX_GAME_GRACE_SECONDS", 30),
     # Games one user may have waiting for an opponent at once (the lobby shows 50).
     "GAME_OPEN_PER_USER": env_int("DUPLEX_GAME_OPEN_PER_USER", 3),
+    # Draw offers one player may make per game (realtime/game/draws.py).
+    "GAME_DRAW_OFFERS": env_int("DUPLEX_GAME_DRAW_OFFERS", 3),
 }
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")

@@ -1,7 +1,7 @@
 """Duplex's models: each feature folder has its own; all in the ``realtime`` app."""
 
 from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent  # noqa: F401
-from realtime.game.models import ChatLine, Game, Move  # noqa: F401
+from realtime.game.models import ChatLine, Game, Move, Rating, Seek  # noqa: F401
 from realtime.notifications.models import (  # noqa: F401
     Notification,
     NotificationStream,

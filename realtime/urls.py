@@ -112,6 +112,7 @@ urlpatterns = [
     path("chat/<slug:slug>/", chat.room, name="chat-room"),
     path("chat/<slug:slug>/upload/", chat.upload, name="chat-upload"),
     path("game/", game.lobby, name="game"),
+    path("game/leaderboard/", game.leaderboard, name="game-leaderboard"),
     path("game/<int:game_id>/", game.board, name="game-board"),
     path("game/<int:game_id>/replay/", game.replay, name="game-replay"),
     path("game/players/<str:username>/", game.record, name="game-record"),

@@ -186,6 +186,7 @@ EPHEMERAL = frozenset(
         "game.presence",
         "game.watchers",
         "lobby.players",
+        "lobby.seeks",
         "lobby.spectators",
     }
 )

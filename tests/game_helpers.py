@@ -20,3 +20,12 @@ async def game_row(game_id):
     from realtime.models import Game
 
     return await sync_to_async(Game.objects.get)(pk=game_id)
+
+
+async def seat(ws, path, user=None):
+    """Open a game socket and return it with its snapshot frame."""
+    from tests.frames import next_frame
+
+    communicator, connected, _ = await ws(path, user=user)
+    assert connected
+    return communicator, await next_frame(communicator, "game.snapshot")

@@ -51,7 +51,7 @@ class GameAdmin(admin.ModelAdmin):
         "created_at",
         "finished_at",
     )
-    list_filter = ("status", "result", "reason", "created_at")
+    list_filter = ("status", "result", "reason", "opening", "rated", "created_at")
     search_fields = ("black__username", "white__username")
     raw_id_fields = ("black", "white", "winner", "rematch_offered_by", "rematch")
     readonly_fields = ("board", "seq", "winning_line", "deadline", "turn_started_at")

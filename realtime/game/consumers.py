@@ -15,7 +15,7 @@ from realtime.core import fanout
 from realtime.core.envelope import CloseCode, ErrorCode, encode, user_ref
 from realtime.core.presence import get_presence
 from realtime.core.sockets import JsonSocket
-from realtime.game import chat, service
+from realtime.game import chat, seeks, service
 from realtime.game import protocol as proto
 from realtime.game.protocol import GameError, game_topic
 
@@ -102,6 +102,10 @@ class GameSocket(PresenceMixin, JsonSocket):
             "game.rematch": self.on_rematch,
             "game.chat": self.on_chat,
             "game.sync": self.on_sync,
+            "game.draw_offer": self.on_draw_offer,
+            "game.draw_accept": self.on_draw_accept,
+            "game.draw_decline": self.on_draw_decline,
+            "game.choose": self.on_choose,
         }
 
     # Client frames.
@@ -143,6 +147,27 @@ class GameSocket(PresenceMixin, JsonSocket):
     async def on_rematch(self, frame):
         user = self._need_account()
         await database_sync_to_async(service.rematch)(self.game_id, user)
+
+    @_refereed
+    async def on_draw_offer(self, frame):
+        user = self._need_account()
+        await database_sync_to_async(service.draws.offer)(self.game_id, user)
+
+    @_refereed
+    async def on_draw_accept(self, frame):
+        user = self._need_account()
+        await database_sync_to_async(service.draws.accept)(self.game_id, user)
+
+    @_refereed
+    async def on_draw_decline(self, frame):
+        user = self._need_account()
+        await database_sync_to_async(service.draws.decline)(self.game_id, user)
+
+    @_refereed
+    async def on_choose(self, frame):
+        choice = proto.read_choice(frame)
+        user = self._need_account()
+        await database_sync_to_async(service.choose)(self.game_id, user, choice)
 
     @_refereed
     async def on_chat(self, frame):
@@ -286,19 +311,58 @@ class LobbySocket(PresenceMixin, JsonSocket):
         await self.send_json(await self._snapshot())
 
     def handlers(self):
-        return {"lobby.create": self.on_create}
+        return {
+            "lobby.create": self.on_create,
+            "lobby.seek": self.on_seek,
+            "lobby.cancel_seek": self.on_cancel_seek,
+        }
+
+    def _need_account(self, doing: str):
+        if not self.authed:
+            raise GameError(
+                ErrorCode.UNAUTHENTICATED, "login_required", f"Log in to {doing}."
+            )
+        return self.scope["user"]
 
     @_refereed
     async def on_create(self, frame):
-        minutes = proto.read_clock(frame)
-        if not self.authed:
-            raise GameError(
-                ErrorCode.UNAUTHENTICATED, "login_required", "Log in to create a game."
-            )
+        control = proto.read_time_control(frame)
+        opening = proto.read_opening(frame)
+        user = self._need_account("create a game")
         game = await database_sync_to_async(service.create_game)(
-            self.scope["user"], minutes
+            user,
+            control["clock_minutes"],
+            increment_seconds=control["increment_seconds"],
+            opening_rule=opening,
+            rated=control["rated"],
         )
         await self.send_json({"type": "lobby.created", "id": game.pk})
+
+    @_refereed
+    async def on_seek(self, frame):
+        """Join the seek pool, or be paired at once with a waiting seek."""
+        control = proto.read_time_control(frame)
+        user = self._need_account("seek a game")
+        await self.follow(seeks.seek_topic(self.conn_id))  # before: never miss it
+        members = await get_presence().members(proto.ONLINE_PLACE)
+        paired = await database_sync_to_async(seeks.seek)(
+            user, self.conn_id, online={m["id"] for m in members}, **control
+        )
+        if paired is not None:
+            await self.send_json({"type": "lobby.paired", "id": paired})
+            return
+        seeking = {
+            "clock": control["clock_minutes"],
+            "increment": control["increment_seconds"]
+            if control["clock_minutes"]
+            else 0,
+            "rated": control["rated"],
+        }
+        await self.send_json({"type": "lobby.seeking", "seek": seeking})
+
+    async def on_cancel_seek(self, frame):
+        await database_sync_to_async(seeks.cancel)(self.conn_id)
+        await self.send_json({"type": "lobby.seeking", "seek": None})
 
     async def _snapshot(self) -> dict:
         await database_sync_to_async(service.settle_expired)()
@@ -309,7 +373,15 @@ class LobbySocket(PresenceMixin, JsonSocket):
             members = await presence.members(game_topic(game["id"]))
             game["spectators"] = sum(m["id"] not in seated for m in members)
         players = await presence.members(proto.ONLINE_PLACE)
-        return {"type": "lobby.snapshot", "games": games, "players": players}
+        pool = await database_sync_to_async(seeks.pool)()
+        return {
+            "type": "lobby.snapshot",
+            "games": games,
+            "players": players,
+            "seeks": pool,
+        }
 
     async def disconnect(self, code):
+        """A seek lasts as long as its socket."""
+        await database_sync_to_async(seeks.cancel)(self.conn_id)
         await self._online(False)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from realtime.core import fanout
 from realtime.core.envelope import user_ref
-from realtime.game import rules
+from realtime.game import opening
 from realtime.game.protocol import LOBBY_TOPIC, game_topic
 from realtime.game.rules import BLACK, WHITE
 from realtime.models import Game, Move
@@ -19,7 +19,7 @@ def ms(delta: timedelta) -> int:
 
 def clock(game: Game, now: datetime) -> dict:
     """Remaining times as of ``now``; ``running`` is the side whose clock runs."""
-    running = rules.to_move(game.board) if game.status == Status.ACTIVE else None
+    running = opening.seat_to_move(game) if game.status == Status.ACTIVE else None
     if game.clock_ms is None:
         return {"black_ms": None, "white_ms": None, "running": running}
     times = {BLACK: game.black_ms, WHITE: game.white_ms}
@@ -37,6 +37,28 @@ def lobby_entry(game: Game) -> dict:
         "black": user_ref(game.black),
         "white": user_ref(game.white),
         "clock": None if game.clock_ms is None else game.clock_ms // 60000,
+        "increment": game.increment_ms // 1000,
+        "opening": game.opening,
+        "rated": game.rated,
+    }
+
+
+def to_move(game: Game) -> str | None:
+    """The seat to act, while the game is on."""
+    return opening.seat_to_move(game) if game.status == Status.ACTIVE else None
+
+
+def state_event(game: Game, now, kind: str, **extra) -> dict:
+    """A change of seats or phase (swap2's choice): who sits where, who acts."""
+    return {
+        "type": kind,
+        "seq": game.seq,
+        "phase": game.phase,
+        "black": user_ref(game.black),
+        "white": user_ref(game.white),
+        "to_move": to_move(game),
+        "clock": clock(game, now),
+        **extra,
     }
 
 
@@ -51,9 +73,8 @@ def move_event(move: Move, game: Game | None = None, now=None) -> dict:
         "by": user_ref(move.player),
     }
     if game is not None:  # live: the state after the move (a replay has a snapshot)
-        event["to_move"] = (
-            rules.to_move(game.board) if game.status == Status.ACTIVE else None
-        )
+        event["to_move"] = to_move(game)
+        event["phase"] = game.phase
         event["clock"] = clock(game, now)
     return event
 
@@ -98,6 +119,7 @@ def publish_over(game: Game, now) -> None:
             "line": game.winning_line,
             "note": game.note,
             "clock": clock(game, now),
+            "ratings": game.ratings,
         },
     )
     publish_lobby(game)

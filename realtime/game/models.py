@@ -35,6 +35,20 @@ class Game(models.Model):
         TIMEOUT = "timeout", _("time out")
         ABANDON = "abandon", _("opponent left")
         ABORTED = "aborted", _("aborted by a moderator")
+        AGREEMENT = "agreement", _("draw agreed")
+
+    class Opening(models.TextChoices):
+        FREESTYLE = "", _("freestyle")
+        SWAP2 = "swap2", _("swap2")
+
+    class Phase(models.TextChoices):
+        """Swap2's steps (realtime.game.opening); "" once the colours are settled."""
+
+        NONE = "", _("play")
+        PLACE3 = "place3", _("the first player places three stones")
+        CHOOSE = "choose", _("the second player chooses")
+        PLACE2 = "place2", _("the second player places two more stones")
+        FINAL_CHOOSE = "final", _("the first player chooses a colour")
 
     black = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -72,6 +86,7 @@ class Game(models.Model):
     # Clocks: None means untimed. Remaining times are as of turn_started_at;
     # deadline is when the side to move runs out (indexed for the sweep).
     clock_ms = models.PositiveIntegerField(null=True, blank=True)
+    increment_ms = models.PositiveIntegerField(default=0)  # added after each move
     black_ms = models.IntegerField(null=True, blank=True)
     white_ms = models.IntegerField(null=True, blank=True)
     turn_started_at = models.DateTimeField(null=True, blank=True)
@@ -93,6 +108,19 @@ class Game(models.Model):
         null=True,
         blank=True,
     )
+    # The pending draw offer's colour ("" none), and each colour's offers so
+    # far: {"b": [count, stones on the board at the last one]} (the rate limit).
+    draw_offer = models.CharField(max_length=1, blank=True, default="")
+    draw_offers = models.JSONField(default=dict, blank=True)
+    opening = models.CharField(
+        max_length=5, choices=Opening.choices, default="", blank=True
+    )
+    phase = models.CharField(
+        max_length=6, choices=Phase.choices, default="", blank=True
+    )
+    rated = models.BooleanField(default=True)
+    # Set once, with the result: {"b": [before, after], "w": [before, after]}.
+    ratings = models.JSONField(default=dict, blank=True)
     seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -175,3 +203,46 @@ class ChatLine(models.Model):
 
     def __str__(self):
         return f"{self.game_id}: {self.text[:40]}"
+
+
+class Rating(models.Model):
+    """A player's Elo rating, changed once per finished rated game (ratings.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rating"
+    )
+    rating = models.IntegerField(default=1500, db_index=True)
+    games = models.PositiveIntegerField(default=0)
+    wins = models.PositiveIntegerField(default=0)
+    losses = models.PositiveIntegerField(default=0)
+    draws = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-rating", "user_id"]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.rating}"
+
+
+class Seek(models.Model):
+    """One player looking for an opponent with a time control, from one socket.
+
+    Kept in the database so that seeks on every daphne process meet; one per
+    user (the unique user), deleted when its socket closes.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seek"
+    )
+    socket = models.CharField(max_length=32)  # the lobby socket's conn id
+    clock_ms = models.PositiveIntegerField(null=True, blank=True)
+    increment_ms = models.PositiveIntegerField(default=0)
+    rated = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"seek {self.user_id} {self.clock_ms}+{self.increment_ms}"

@@ -3,8 +3,10 @@
 Client -> server on a game socket: ``game.join`` (take the free seat),
 ``game.move``, ``game.resign``, ``game.claim`` (win against a player gone
 longer than the grace period), ``game.rematch`` (offer, or accept an offer),
-``game.chat`` and ``game.sync`` (resume after ``seq``). On the lobby socket:
-``lobby.create``. docs/protocol.md ("Game") has examples of each frame.
+``game.chat``, ``game.sync`` (resume after ``seq``), ``game.draw_offer``,
+``game.draw_accept``, ``game.draw_decline`` and ``game.choose`` (swap2's
+colour choice). On the lobby socket: ``lobby.create``, ``lobby.seek`` and
+``lobby.cancel_seek``. docs/protocol.md ("Game") has examples of each frame.
 
 Illegal actions get an error frame with a ``reason`` besides the usual
 ``code`` and ``detail``; they never change the game.
@@ -27,6 +29,8 @@ LOBBY_TOPIC = "game.lobby"
 ONLINE_PLACE = "game.online"  # logged-in users on any game page
 MAX_CHAT = 300
 MAX_CLOCK_MINUTES = 60
+MAX_INCREMENT_SECONDS = 60
+OPENINGS = ("", "swap2")
 
 
 def game_topic(game_id: int) -> str:
@@ -67,12 +71,29 @@ class SyncFrame(Request):
     after: int
 
 
+class ChooseFrame(Request):
+    """Swap2: the chooser's colour ("black", "white"), or "place2"."""
+
+    type: Literal["game.choose"]
+    choice: str
+
+
 class CreateFrame(Request):
     type: Literal["lobby.create"]
     clock: NotRequired[int]  # minutes per player; 0 or absent: no clock
+    increment: NotRequired[int]  # seconds added after each move (timed games)
+    opening: NotRequired[Literal["", "swap2"]]
+    rated: NotRequired[bool]  # default true
 
 
-CLIENT_FRAMES = (MoveFrame, ChatFrame, SyncFrame, CreateFrame)
+class SeekFrame(Request):
+    type: Literal["lobby.seek"]
+    clock: NotRequired[int]
+    increment: NotRequired[int]
+    rated: NotRequired[bool]
+
+
+CLIENT_FRAMES = (MoveFrame, ChatFrame, SyncFrame, ChooseFrame, CreateFrame, SeekFrame)
 
 
 def read_move(frame: dict) -> tuple[int, int, int | None]:
@@ -95,6 +116,31 @@ def read_clock(frame: dict) -> int:
     return int_field(frame, "clock", maximum=MAX_CLOCK_MINUTES, default=0)
 
 
+def read_time_control(frame: dict) -> dict:
+    """Clock minutes, increment seconds and the rated flag of a create or seek."""
+    rated = frame.get("rated", True)
+    if not isinstance(rated, bool):
+        raise ProtocolError(ErrorCode.INVALID, '"rated" must be true or false.')
+    return {
+        "clock_minutes": read_clock(frame),
+        "increment_seconds": int_field(
+            frame, "increment", maximum=MAX_INCREMENT_SECONDS, default=0
+        ),
+        "rated": rated,
+    }
+
+
+def read_opening(frame: dict) -> str:
+    value = frame.get("opening", "")
+    if value not in OPENINGS:
+        raise ProtocolError(ErrorCode.INVALID, '"opening" must be "" or "swap2".')
+    return value
+
+
+def read_choice(frame: dict) -> str:
+    return text_field(frame, "choice", max_length=10)
+
+
 # Server frames (every one of a game's reliable events carries its ``seq``).
 
 
@@ -102,6 +148,9 @@ class Clock(TypedDict):
     black_ms: int | None
     white_ms: int | None
     running: Literal["b", "w"] | None  # whose clock runs now
+
+
+Ratings = dict[str, list[int]]  # color -> [before, after]; {} if not rated (yet)
 
 
 class GameState(TypedDict):
@@ -114,8 +163,10 @@ class GameState(TypedDict):
     white: UserRef | None
     board: str  # row by row: "." empty, "b", "w"
     moves: list[list[int | str]]  # [x, y, color, seq], in play order
-    to_move: Literal["b", "w"] | None
+    to_move: Literal["b", "w"] | None  # the seat to act (swap2: maybe not the stone's)
+    phase: str  # swap2's step: place3, choose, place2, final; "" otherwise
     clock: Clock
+    minutes: int | None  # the clock each player started with
     result: Literal["b", "w", "draw", ""]
     reason: str
     note: str
@@ -126,6 +177,13 @@ class GameState(TypedDict):
     rematch_offered_by: UserRef | None
     rematch: int | None  # the rematch game's id
     deadline: float | None  # epoch seconds a waiting game expires
+    draw_offer: Literal["b", "w"] | None  # the colour whose draw offer is pending
+    draw_offers_left: dict[str, int]  # color -> offers it may still make
+    draw_offer_stones: dict[str, int]  # color -> stones at its last offer (-1: none)
+    ratings: Ratings
+    increment: int  # seconds added after each move
+    opening: Literal["", "swap2"]
+    rated: bool
 
 
 class SnapshotFrame(Reply):
@@ -140,6 +198,7 @@ class StartedFrame(TypedDict):
     black: UserRef
     white: UserRef
     to_move: str
+    phase: str
     clock: Clock
 
 
@@ -151,8 +210,9 @@ class MovedFrame(Reply):
     y: int
     color: Literal["b", "w"]
     by: UserRef
-    to_move: NotRequired[str | None]  # these two on live moves; a replayed
-    clock: NotRequired[Clock]  # move (game.sync) follows from the snapshot
+    to_move: NotRequired[str | None]  # these three on live moves; a replayed
+    phase: NotRequired[str]  # move (game.sync) follows from the snapshot
+    clock: NotRequired[Clock]
 
 
 class OverFrame(TypedDict):
@@ -164,6 +224,32 @@ class OverFrame(TypedDict):
     winner: UserRef | None
     line: list[list[int]]
     note: str
+    clock: Clock
+    ratings: Ratings
+
+
+class DrawOfferedFrame(TypedDict):
+    type: Literal["game.draw_offered"]
+    seq: int
+    by: UserRef
+
+
+class DrawDeclinedFrame(TypedDict):
+    type: Literal["game.draw_declined"]
+    seq: int
+    by: UserRef
+
+
+class OpeningFrame(TypedDict):
+    """Swap2: a choice was made; the seats (maybe swapped), the phase, who acts."""
+
+    type: Literal["game.opening"]
+    seq: int
+    choice: str
+    phase: str
+    black: UserRef
+    white: UserRef
+    to_move: Literal["b", "w"] | None
     clock: Clock
 
 
@@ -216,13 +302,51 @@ class LobbyGame(TypedDict):
     black: UserRef | None
     white: UserRef | None
     clock: int | None  # minutes per player
+    increment: int  # seconds per move
+    opening: Literal["", "swap2"]
+    rated: bool
     spectators: NotRequired[int]
+
+
+class SeekGroup(TypedDict):
+    clock: int  # minutes; 0: no clock
+    increment: int
+    rated: bool
+    count: int  # players seeking this time control
 
 
 class LobbyFrame(TypedDict):
     type: Literal["lobby.snapshot"]
     games: list[LobbyGame]
     players: list[UserRef]
+    seeks: list[SeekGroup]
+
+
+class LobbySeeksFrame(TypedDict):
+    """The seek pool by time control (conflated)."""
+
+    type: Literal["lobby.seeks"]
+    seeks: list[SeekGroup]
+
+
+class Seeking(TypedDict):
+    clock: int
+    increment: int
+    rated: bool
+
+
+class LobbySeekingFrame(Reply):
+    """This socket's seek: waiting (after ``lobby.seek``), or gone (null)."""
+
+    type: Literal["lobby.seeking"]
+    seek: Seeking | None
+
+
+class LobbyPairedFrame(Reply):
+    """A seek was paired: the new game, already started, to go to."""
+
+    type: Literal["lobby.paired"]
+    id: int
 
 
 class LobbyGameFrame(TypedDict):

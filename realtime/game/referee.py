@@ -21,13 +21,14 @@ from django.utils import timezone
 
 from realtime.core import fanout
 from realtime.core.envelope import ErrorCode
-from realtime.game import rules
+from realtime.game import opening, ratings, rules
 from realtime.game.events import (
     move_event,
     ms,
     publish_deadline,
     publish_game,
     publish_over,
+    state_event,
 )
 from realtime.game.protocol import GameError, game_topic
 from realtime.game.rules import BLACK, WHITE
@@ -88,13 +89,36 @@ def _check_turn(game: Game, user, expected_seq: int | None) -> str:
         raise GameError(
             ErrorCode.CONFLICT, "stale", "The game moved on; look at the board again."
         )
-    if rules.to_move(game.board) != color:
+    if opening.seat_to_move(game) != color:
         raise GameError(ErrorCode.CONFLICT, "not_your_turn", "It is not your turn.")
     return color
 
 
+def _charge_clock(game: Game, seat: str, now, increment: bool) -> None:
+    """Take the time ``seat`` spent from its clock; add the increment after a move."""
+    if game.clock_ms is None:
+        return
+    field = "black_ms" if seat == BLACK else "white_ms"
+    spent = ms(now - game.turn_started_at)
+    bonus = game.increment_ms if increment else 0
+    setattr(game, field, getattr(game, field) - spent + bonus)
+
+
+def _start_turn(game: Game, now) -> None:
+    """The next player's clock starts now: its deadline is when it runs out."""
+    game.turn_started_at = now
+    if game.clock_ms is not None:
+        seat = opening.seat_to_move(game)
+        remaining = game.black_ms if seat == BLACK else game.white_ms
+        game.deadline = now + timedelta(milliseconds=remaining)
+
+
 def _apply_move(game, user, x, y, expected_seq, now) -> int:
-    color = _check_turn(game, user, expected_seq)
+    seat = _check_turn(game, user, expected_seq)
+    opening.check_stone(game)
+    color = rules.to_move(
+        game.board
+    )  # the stone's colour (swap2: maybe not the seat's)
     try:
         board = rules.place(game.board, x, y, color)
     except rules.IllegalMove as exc:
@@ -102,10 +126,8 @@ def _apply_move(game, user, x, y, expected_seq, now) -> int:
             ErrorCode.INVALID if exc.reason == "out_of_bounds" else ErrorCode.CONFLICT
         )
         raise GameError(code, exc.reason, exc.detail) from None
-    if game.clock_ms is not None:
-        field = "black_ms" if color == BLACK else "white_ms"
-        setattr(game, field, getattr(game, field) - ms(now - game.turn_started_at))
     game.board = board
+    game.draw_offer = ""  # a move withdraws (or declines) a pending draw offer
     game.seq += 1
     move = Move.objects.create(
         game=game,
@@ -117,15 +139,14 @@ def _apply_move(game, user, x, y, expected_seq, now) -> int:
         y=y,
     )
     line = rules.winning_line(board, x, y)
+    _charge_clock(game, seat, now, increment=not line and not rules.is_full(board))
     if line:
-        _finish(game, now, color, Reason.FIVE, line=line, publish=False)
+        finish(game, now, color, Reason.FIVE, line=line, publish=False)
     elif rules.is_full(board):
-        _finish(game, now, "draw", Reason.FULL, publish=False)
+        finish(game, now, "draw", Reason.FULL, publish=False)
     else:
-        game.turn_started_at = now
-        if game.clock_ms is not None:
-            remaining = game.white_ms if color == BLACK else game.black_ms
-            game.deadline = now + timedelta(milliseconds=remaining)
+        opening.after_stone(game)
+        _start_turn(game, now)
     game.save()
     publish_game(game, move_event(move, game, now))
     if game.is_over:
@@ -136,7 +157,7 @@ def _apply_move(game, user, x, y, expected_seq, now) -> int:
     return move.seq
 
 
-def _finish(game, now, result, reason, line=(), note="", publish=True) -> None:
+def finish(game, now, result, reason, line=(), note="", publish=True) -> None:
     """End the game: ``result`` is a colour, "draw" or "" (aborted)."""
     game.status = Status.ABORTED if reason == Reason.ABORTED else Status.FINISHED
     game.result = result
@@ -146,12 +167,14 @@ def _finish(game, now, result, reason, line=(), note="", publish=True) -> None:
     game.winning_line = [list(cell) for cell in line]
     game.finished_at = now
     game.deadline = None
+    game.draw_offer = ""
     if game.clock_ms is not None and game.turn_started_at is not None:
-        running = rules.to_move(game.board)
+        running = opening.seat_to_move(game)
         field = "black_ms" if running == BLACK else "white_ms"
         if reason not in (Reason.FIVE, Reason.FULL):  # a move already charged it
             spent = ms(now - game.turn_started_at)
             setattr(game, field, max(0, getattr(game, field) - spent))
+    ratings.apply(game)  # in this transaction: a result is never without its rating
     if publish:
         game.seq += 1
         game.save()
@@ -168,8 +191,8 @@ def _timed_out(game: Game, now) -> bool:
 
 
 def _finish_timeout(game: Game, now) -> None:
-    loser = rules.to_move(game.board)
-    _finish(game, now, rules.other(loser), Reason.TIMEOUT)
+    loser = opening.seat_to_move(game)
+    finish(game, now, rules.other(loser), Reason.TIMEOUT)
 
 
 def settle_timeout(game_id: int) -> bool:
@@ -199,11 +222,11 @@ def settle_expired() -> int:
 def resign(game_id: int, user) -> None:
     with transaction.atomic():
         game = locked(game_id)
-        color = _player_in_active_game(game, user)
-        _finish(game, timezone.now(), rules.other(color), Reason.RESIGN)
+        color = player_in_active_game(game, user)
+        finish(game, timezone.now(), rules.other(color), Reason.RESIGN)
 
 
-def _player_in_active_game(game: Game, user) -> str:
+def player_in_active_game(game: Game, user) -> str:
     color = game.color_of(user)
     if color is None:
         raise GameError(ErrorCode.FORBIDDEN, "not_a_player", "You do not play here.")
@@ -226,7 +249,7 @@ def claim(game_id: int, user, opponent_online: bool) -> None:
             _finish_timeout(game, now)
             failure = GameError(ErrorCode.CONFLICT, "game_over", "Time ran out.")
         else:
-            color = _player_in_active_game(game, user)
+            color = player_in_active_game(game, user)
             since = game.white_away_since if color == BLACK else game.black_away_since
             if opponent_online or since is None:
                 raise GameError(
@@ -240,7 +263,33 @@ def claim(game_id: int, user, opponent_online: bool) -> None:
                     "grace_period",
                     f"Wait {int(left) + 1} more seconds for your opponent.",
                 )
-            _finish(game, now, color, Reason.ABANDON)
+            finish(game, now, color, Reason.ABANDON)
+    if failure:
+        raise failure
+
+
+def choose(game_id: int, user, choice: str) -> None:
+    """Swap2: the player to act chooses a colour, or to place two more stones."""
+    failure = None
+    with transaction.atomic():
+        game = locked(game_id)
+        now = timezone.now()
+        if _timed_out(game, now):
+            _finish_timeout(game, now)
+            failure = GameError(ErrorCode.CONFLICT, "game_over", "Your time ran out.")
+        else:
+            seat = player_in_active_game(game, user)
+            if game.phase in opening.CHOICES and seat != opening.seat_to_move(game):
+                raise GameError(
+                    ErrorCode.CONFLICT, "not_your_turn", "Your opponent chooses now."
+                )
+            opening.apply_choice(game, choice)
+            _charge_clock(game, seat, now, increment=False)
+            _start_turn(game, now)
+            game.seq += 1
+            game.save()
+            publish_game(game, state_event(game, now, "game.opening", choice=choice))
+            publish_deadline(game)
     if failure:
         raise failure
 
@@ -252,7 +301,7 @@ def abort(game_id: int, note: str) -> bool:
         game = locked(game_id)
         if game.is_over:
             return False
-        _finish(game, timezone.now(), "", Reason.ABORTED, note=note[:200])
+        finish(game, timezone.now(), "", Reason.ABORTED, note=note[:200])
         fanout.publish_control_on_commit(
             game_topic(game.pk), {"kind": "abort", "note": game.note}
         )

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from realtime.core.envelope import ErrorCode, user_ref
-from realtime.game import rules
+from realtime.game import draws, opening, ratings
 from realtime.game.events import (
     clock,
     lobby_entry,
@@ -22,10 +22,12 @@ from realtime.game.events import (
     publish_deadline,
     publish_game,
     publish_lobby,
+    to_move,
 )
 from realtime.game.protocol import GameError
 from realtime.game.referee import (
     abort,
+    choose,
     claim,
     grace_seconds,
     locked,
@@ -41,9 +43,11 @@ __all__ = [
     "Game",
     "GameError",
     "abort",
+    "choose",
     "claim",
     "clock",
     "create_game",
+    "draws",
     "grace_seconds",
     "join",
     "lobby_entry",
@@ -51,6 +55,7 @@ __all__ = [
     "moves_after",
     "open_per_user",
     "play",
+    "ratings",
     "record",
     "rematch",
     "resign",
@@ -85,15 +90,40 @@ def _check_open_games(user) -> None:
         )
 
 
-def create_game(user, clock_minutes: int = 0) -> Game:
-    """A new game waiting for an opponent; its creator plays black."""
+def create_game(
+    user,
+    clock_minutes: int = 0,
+    *,
+    increment_seconds: int = 0,
+    opening_rule: str = "",
+    rated: bool = True,
+) -> Game:
+    """A new game waiting for an opponent; its creator plays black.
+
+    ``increment_seconds`` is added to a player's clock after each move (timed
+    games only); ``opening_rule`` is "" (freestyle) or "swap2".
+    """
     with transaction.atomic():
         _check_open_games(user)
         game = Game.objects.create(
-            black=user, clock_ms=clock_minutes * 60000 if clock_minutes else None
+            black=user,
+            clock_ms=clock_minutes * 60000 if clock_minutes else None,
+            increment_ms=increment_seconds * 1000 if clock_minutes else 0,
+            opening=opening_rule,
+            rated=rated,
         )
         publish_lobby(game)
     return game
+
+
+def start(game: Game, now) -> None:
+    """Both seats are taken: the game, its first clock and its opening begin."""
+    game.status = Status.ACTIVE
+    game.started_at = game.turn_started_at = now
+    opening.begin(game)
+    if game.clock_ms is not None:
+        game.black_ms = game.white_ms = game.clock_ms
+        game.deadline = now + timedelta(milliseconds=game.clock_ms)
 
 
 def join(game_id: int, user) -> None:
@@ -108,11 +138,7 @@ def join(game_id: int, user) -> None:
             )
         now = timezone.now()
         game.white = user
-        game.status = Status.ACTIVE
-        game.started_at = game.turn_started_at = now
-        if game.clock_ms is not None:
-            game.black_ms = game.white_ms = game.clock_ms
-            game.deadline = now + timedelta(milliseconds=game.clock_ms)
+        start(game, now)
         game.seq += 1
         game.save()
         publish_game(
@@ -123,6 +149,7 @@ def join(game_id: int, user) -> None:
                 "black": user_ref(game.black),
                 "white": user_ref(game.white),
                 "to_move": BLACK,
+                "phase": game.phase,
                 "clock": clock(game, now),
             },
         )
@@ -176,20 +203,17 @@ def rematch(game_id: int, user) -> int | None:
 
 
 def _start_rematch(game: Game) -> Game:
-    """The same two players, colours swapped, clocks as before, started at once."""
-    now = timezone.now()
+    """The same two players, colours swapped, rules as before, started at once."""
     new = Game(
         black=game.white,
         white=game.black,
-        status=Status.ACTIVE,
         clock_ms=game.clock_ms,
-        started_at=now,
-        turn_started_at=now,
+        increment_ms=game.increment_ms,
+        opening=game.opening,
+        rated=game.rated,
         seq=1,
     )
-    if game.clock_ms is not None:
-        new.black_ms = new.white_ms = game.clock_ms
-        new.deadline = now + timedelta(milliseconds=game.clock_ms)
+    start(new, timezone.now())
     new.save()
     publish_lobby(new)
     return new
@@ -216,8 +240,10 @@ def snapshot(game_id: int) -> dict:
         "seq": game.seq,
         "board": game.board,
         "moves": [list(move) for move in moves],
-        "to_move": rules.to_move(game.board) if game.status == Status.ACTIVE else None,
+        "to_move": to_move(game),
+        "phase": game.phase,
         "clock": clock(game, now),
+        "minutes": None if game.clock_ms is None else game.clock_ms // 60000,
         "result": game.result,
         "reason": game.reason,
         "note": game.note,
@@ -230,6 +256,15 @@ def snapshot(game_id: int) -> dict:
         "grace": grace_seconds(),
         "rematch_offered_by": user_ref(game.rematch_offered_by),
         "rematch": game.rematch_id,
+        "draw_offer": game.draw_offer or None,
+        "draw_offers_left": {
+            color: draws.offers_per_game() - game.draw_offers.get(color, [0])[0]
+            for color in (BLACK, WHITE)
+        },
+        "draw_offer_stones": {
+            color: game.draw_offers.get(color, [0, -1])[1] for color in (BLACK, WHITE)
+        },
+        "ratings": game.ratings,
         "deadline": game.deadline.timestamp() if game.deadline else None,
     }
     return {"type": "game.snapshot", "seq": game.seq, "game": state}
@@ -249,6 +284,8 @@ def moves_after(game_id: int, after: int) -> tuple[int, list[dict]] | None:
     )
     if len(moves) != game.seq - after:
         return None  # a start, an end or a rematch in the gap: resend a snapshot
+    if game.opening == Game.Opening.SWAP2 and any(m.number <= 5 for m in moves):
+        return None  # a replayed move has no phase; swap2's first five need one
     return game.seq, [move_event(move) for move in moves]
 
 

@@ -1,11 +1,11 @@
-"""Gomoku pages: the lobby, a board, a finished game's replay, a player's record."""
+"""Gomoku pages: the lobby, a board, a replay, a player's record, the leaderboard."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
-from realtime.game import rules, service
+from realtime.game import ratings, rules, service
 from realtime.models import Game
 
 
@@ -14,6 +14,7 @@ def lobby(request):
     context = {"record": None}
     if request.user.is_authenticated:
         context["record"] = service.record(request.user)
+        context["rating"] = ratings.rating_of(request.user)
     return render(request, "realtime/game/lobby.html", context)
 
 
@@ -57,5 +58,16 @@ def record(request, username: str):
         .select_related("black", "white", "winner")
         .order_by("-finished_at")[:100]
     )
-    context = {"player": user, "record": service.record(user), "games": games}
+    context = {
+        "player": user,
+        "record": service.record(user),
+        "rating": ratings.rating_of(user),
+        "games": games,
+    }
     return render(request, "realtime/game/record.html", context)
+
+
+def leaderboard(request):
+    """The best rated players (Elo), with their games, wins, losses and draws."""
+    context = {"rows": ratings.leaderboard(), "start": ratings.START}
+    return render(request, "realtime/game/leaderboard.html", context)

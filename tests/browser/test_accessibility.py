@@ -73,6 +73,7 @@ def pages(site, logged_in: bool) -> list[str]:
         f"/game/{site['open_game']}/",
         f"/game/{site['game']}/replay/",
         "/game/players/ann/",
+        "/game/leaderboard/",
     ]
     if not logged_in:
         return [*public, "/accounts/login/", "/accounts/signup/"]

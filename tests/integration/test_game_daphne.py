@@ -78,3 +78,37 @@ async def test_same_turn_moves_from_two_processes_exactly_one_is_played(
     assert (await sync_to_async(Game.objects.get)(pk=game.pk)).seq == 1 + 2 * ROUNDS
     for socket in (tab_a, tab_b, white):
         await socket.close()
+
+
+async def open_lobby(server, session_key):
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
+    socket = await connect(
+        f"{server.ws_url}/ws/game/lobby/",
+        origin=server.origin,
+        additional_headers={"Cookie": cookie},
+    )
+    await next_frame(socket, "lobby.snapshot", **ANY_FRAME)
+    return socket
+
+
+async def test_seeks_on_two_processes_are_paired_and_both_told(
+    daphne, make_user, session_for
+):
+    """Ann seeks on one process, Bob on the other: one game, both sockets paired."""
+    a, b = daphne(), daphne()
+    ann = await sync_to_async(make_user)("ann")
+    bob = await sync_to_async(make_user)("bob")
+    first = await open_lobby(a, await sync_to_async(session_for)(ann))
+    second = await open_lobby(b, await sync_to_async(session_for)(bob))
+    seek = {"type": "lobby.seek", "clock": 3, "increment": 2}
+    await first.send(json.dumps(seek))
+    await next_frame(first, "lobby.seeking", **ANY_FRAME)
+    await second.send(json.dumps(seek))
+    paired = await next_frame(second, "lobby.paired", **ANY_FRAME)
+    told = await next_frame(first, "lobby.paired", **ANY_FRAME)
+    assert told["id"] == paired["id"]
+    game = await sync_to_async(Game.objects.get)(pk=paired["id"])
+    assert {game.black_id, game.white_id} == {ann.pk, bob.pk}
+    assert game.status == "active" and game.increment_ms == 2000
+    for socket in (first, second):
+        await socket.close()
