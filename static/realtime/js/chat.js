@@ -67,8 +67,27 @@ function room(cfg) {
   onPresence(r);
   onTrouble(r);
   roomReads(r);
+  fitToScreen(r);
   bindHistory(r);
   bindForm(r);
+}
+
+/* On a phone the log takes the height the rest of the page leaves, so the
+ * message box is on screen without scrolling, however long the topic. */
+function fitToScreen(r) {
+  const phone = window.matchMedia("(max-width: 40rem)");
+  const last = $("chat-form") || r.log.parentElement.querySelector(".notice") || r.log;
+  const fit = () => {
+    r.log.style.height = "";
+    if (!phone.matches) return;
+    const log = r.log.getBoundingClientRect();
+    const below = last.getBoundingClientRect().bottom - log.bottom;
+    const height = window.innerHeight - (log.top + window.scrollY) - below - 12;
+    r.log.style.height = Math.max(height, 160) + "px";
+    r.log.scrollTop = r.log.scrollHeight;
+  };
+  fit();
+  window.addEventListener("resize", fit);
 }
 
 /* The room's history: the first page on join, earlier pages, a reset. */
