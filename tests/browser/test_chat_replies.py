@@ -84,8 +84,8 @@ def test_edit_and_delete_are_in_the_menu_of_ones_own_messages(
     page = login_page(server, ann, **ZH)
     page.goto("/chat/lobby/")
     send(page, "tpyo")
-    mine = message(page, "tpyo")
-    expect(mine).to_be_visible()
+    mine = page.locator(".chat-msg").first
+    expect(mine.locator(".msg-body")).to_have_text("tpyo")
     expect(mine.get_by_role("button", name="编辑")).to_have_count(0)
     button = mine.get_by_role("button", name="消息操作")
     button.click()
