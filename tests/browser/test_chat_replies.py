@@ -1,10 +1,13 @@
 """Replies, reactions and the message menu in Chromium, and the room on a phone."""
 
+from functools import partial
+
 import pytest
 from playwright.sync_api import expect
 
 from realtime.chat import service
 from realtime.chat.models import Room
+from tests.browser.test_accessibility import AXE, RUN_AXE, TAGS
 from tests.browser.test_chat_page import post, send
 from tests.browser.threads import in_thread
 
@@ -126,3 +129,37 @@ def test_on_a_phone_the_composer_stays_on_screen(
         assert box is not None and box["y"] + box["height"] <= 844, (target, box)
     assert page.evaluate("window.scrollY") == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_replies_reactions_unread_and_an_open_menu_pass_axe(
+    daphne, login_page, make_user, lobby, language
+):
+    """axe finds nothing on a room with a reply, reactions, the new-since line
+    and an open message menu, nor on the room list with an unread count."""
+    server = daphne()
+    ann, bob = make_user("ann"), make_user("bob")
+    first = post(lobby, ann, "lunch?")
+    in_thread(service.mark_read, lobby, ann, first.seq)
+    in_thread(partial(service.react, lobby.pk, bob, first.pk, "👍", add=True))
+    in_thread(partial(service.post_message, lobby.pk, bob, "yes", reply_to=first.pk))
+    options = ZH if language != "en" else {}
+    page = login_page(server, ann, **options)
+    errors = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.goto("/chat/")
+    expect(page.locator(".unread-count")).to_be_visible()
+    found = axe(page)
+    page.goto("/chat/lobby/")
+    expect(page.locator(".chat-new-marker")).to_be_visible()
+    expect(page.locator(".msg-quote")).to_be_visible()
+    expect(page.locator(".reaction")).to_be_visible()
+    page.locator(".msg-menu-button").last.click()
+    expect(page.get_by_role("menu")).to_be_visible()
+    found += axe(page)
+    assert found == [] and errors == [], (found, errors)
+
+
+def axe(page) -> list:
+    page.add_script_tag(path=AXE)
+    return page.evaluate(RUN_AXE, TAGS)
