@@ -274,8 +274,7 @@ class ChatSocket(JsonSocket):
         return [line for f in frame_list if (line := proto.plain_line(f)) is not None]
 
     async def _joined_frame(self, mode: str, last: int) -> dict:
-        muted, until, _ = await db(service.muted_until)(self.room.pk, self.user)
-        last_read = await db(service.read_mark)(self.room.pk, self.user)
+        (muted, until, _), last_read = await db(_reader_state)(self.room.pk, self.user)
         presence = presence_page(await room_presence().members(self.room.place))
         return {
             "type": "chat.joined",
@@ -311,6 +310,7 @@ class ChatLobbySocket(JsonSocket):
         await self.accept()
         await self.follow(proto.LOBBY_TOPIC)
         self.user = self.scope["user"]
+        self.rooms = {}  # activity topic -> room, for a logged-in reader
         rooms = await db(_visible_rooms)(self.user)
         presence = get_presence()
         counts = [
@@ -350,6 +350,11 @@ class ChatLobbySocket(JsonSocket):
         state = await db(service.unread_state)(room, self.user.pk)
         self.outbox.start_stream(topic, floor=state["last_seq"])
         self.outbox.put_replayed(topic, None, encode(state))
+
+
+def _reader_state(room_id: int, user):
+    """One thread hop per join: the reader's mute and read mark (none for guests)."""
+    return service.muted_until(room_id, user), service.read_mark(room_id, user)
 
 
 def _visible_rooms(user) -> list[Room]:
