@@ -1,6 +1,14 @@
 """Duplex's models: each feature folder has its own; all in the ``realtime`` app."""
 
-from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent  # noqa: F401
+from realtime.chat.models import (  # noqa: F401
+    Ban,
+    Message,
+    Mute,
+    Reaction,
+    ReadMark,
+    Room,
+    RoomEvent,
+)
 from realtime.game.models import ChatLine, Game, Move, Rating, Seek  # noqa: F401
 from realtime.notifications.models import (  # noqa: F401
     Notification,

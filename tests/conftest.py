@@ -253,3 +253,24 @@ def private_redis(tmp_path):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def lose(monkeypatch):
+    """``lose(test)``: the layer loses every published event that passes ``test``."""
+    import json
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    real = layer.group_send
+
+    def install(test):
+        async def lossy(group, message):
+            if "text" in message and test(json.loads(message["text"])):
+                return
+            await real(group, message)
+
+        monkeypatch.setattr(layer, "group_send", lossy)
+
+    return install

@@ -9,7 +9,7 @@ from channels.layers import channel_layers
 from django.core.cache import cache
 
 from project.settings import redis_channel_layer
-from realtime.chat import flood, service
+from realtime.chat import flood, publishing, service
 from realtime.chat.models import Room
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_a_bug_while_publishing_is_logged_as_an_error_with_its_traceback(
     def broken(event, slug):
         raise KeyError("edited_at")
 
-    monkeypatch.setattr(service, "render_event", broken)
+    monkeypatch.setattr(publishing, "render_event", broken)
     with caplog.at_level(logging.WARNING, logger="realtime.chat.service"):
         service.publish_pending(lobby.pk)
     [record] = caplog.records

@@ -1,8 +1,6 @@
 """A publish that never arrives (a Redis restart, a dropped subscription) leaves
 no hole: every reliable stream fills it from the database, in order."""
 
-import json
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -14,23 +12,6 @@ from realtime.notifications.service import notify
 from tests.frames import ANY, drain, next_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def lose(monkeypatch):
-    """``lose(test)``: the layer loses every published event that passes ``test``."""
-    layer = get_channel_layer()
-    real = layer.group_send
-
-    def install(test):
-        async def lossy(group, message):
-            if "text" in message and test(json.loads(message["text"])):
-                return
-            await real(group, message)
-
-        monkeypatch.setattr(layer, "group_send", lossy)
-
-    return install
 
 
 @pytest.fixture

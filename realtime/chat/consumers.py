@@ -93,6 +93,8 @@ class ChatSocket(JsonSocket):
             "chat.typing": self.on_typing,
             "chat.history": self.on_history,
             "chat.who": self.on_who,
+            "chat.react": self.on_react,
+            "chat.read": self.on_read,
         }
 
     def decode(self, text_data, bytes_data):
@@ -143,9 +145,10 @@ class ChatSocket(JsonSocket):
         """Store a message; with a ``cid`` or a ``ref``, acknowledge it."""
         text = text_field(frame, "text", max_length=proto.MAX_TEXT)
         cid = proto.cid_field(frame)
+        reply_to = proto.reply_field(frame)
         try:
             message = await db(service.post_message)(
-                self.room.pk, self.user, text, cid=cid
+                self.room.pk, self.user, text, cid=cid, reply_to=reply_to
             )
         except Flooded as exc:
             if exc.abuse:
@@ -164,6 +167,24 @@ class ChatSocket(JsonSocket):
     async def on_delete(self, frame):
         message_id = proto.id_field(frame)
         await db(service.delete_message)(message_id, self.user, room_id=self.room.pk)
+
+    async def on_react(self, frame):
+        """Add or take back an emoji; everyone gets the message's new counts."""
+        message_id, emoji, add = proto.react_request(frame)
+        try:
+            await db(service.react)(self.room.pk, self.user, message_id, emoji, add=add)
+        except Flooded as exc:
+            if exc.abuse:
+                await self.close(CloseCode.POLICY_VIOLATION)
+                return
+            raise
+
+    async def on_read(self, frame):
+        """Move the reader's mark; their room lists get the new unread count."""
+        if not self.user.is_authenticated:
+            raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to keep read marks.")
+        seq = int_field(frame, "seq", minimum=1)
+        await db(service.mark_read)(self.room, self.user, seq)
 
     async def on_typing(self, frame):
         """Relay "X is typing" (ephemeral), at most once per CHAT_TYPING_EVERY."""
@@ -253,7 +274,7 @@ class ChatSocket(JsonSocket):
         return [line for f in frame_list if (line := proto.plain_line(f)) is not None]
 
     async def _joined_frame(self, mode: str, last: int) -> dict:
-        muted, until, _ = await db(service.muted_until)(self.room.pk, self.user)
+        (muted, until, _), last_read = await db(_reader_state)(self.room.pk, self.user)
         presence = presence_page(await room_presence().members(self.room.place))
         return {
             "type": "chat.joined",
@@ -263,6 +284,7 @@ class ChatSocket(JsonSocket):
             "members": presence["members"],
             "online": presence["online"],
             "last_seq": last,
+            "last_read": last_read,
             "resume": mode,
         }
 
@@ -281,20 +303,63 @@ class ChatSocket(JsonSocket):
 
 
 class ChatLobbySocket(JsonSocket):
-    """The room list: a snapshot of online counts, then each change (conflated)."""
+    """The room list: a snapshot of online counts, then each change (conflated);
+    for a logged-in reader also their unread counts, kept current."""
 
     async def connect(self):
         await self.accept()
         await self.follow(proto.LOBBY_TOPIC)
-        rooms = await db(_visible_rooms)(self.scope["user"])
+        self.user = self.scope["user"]
+        self.rooms = {}  # activity topic -> room, for a logged-in reader
+        rooms = await db(_visible_rooms)(self.user)
         presence = get_presence()
         counts = [
-            {"type": "chat.room", "slug": slug, "online": await presence.count(place)}
-            for slug, place in rooms
+            {
+                "type": "chat.room",
+                "slug": r.slug,
+                "online": await presence.count(r.place),
+            }
+            for r in rooms
         ]
         await self.send_json({"type": "chat.rooms", "rooms": counts})
+        if self.user.is_authenticated:
+            await self._follow_unread(rooms)
+
+    async def _follow_unread(self, rooms) -> None:
+        """Follow each room's activity, then count from one seq per room: what
+        came meanwhile is held, and the windows drop what the count covers."""
+        self.rooms = {proto.activity_topic(r.slug): r for r in rooms}
+        async with self.outbox.holding():
+            await self.follow(proto.reads_topic(self.user.pk))
+            for topic in self.rooms:
+                self.outbox.start_stream(topic, floor=0)
+                await self.follow(topic)
+            states = await db(_unread_states)(rooms, self.user.pk)
+            for state in states:
+                self.outbox.start_stream(
+                    proto.activity_topic(state["room"]), floor=state["last_seq"]
+                )
+            frame = {"type": "chat.unreads", "rooms": states}
+            self.outbox.put_replayed(proto.LOBBY_TOPIC, None, encode(frame))
+
+    async def fanout_gap(self, topic, after_seq):
+        """Activity was lost (a slow socket, a layer outage): count again."""
+        room = self.rooms.get(topic)
+        if room is None:
+            return
+        state = await db(service.unread_state)(room, self.user.pk)
+        self.outbox.start_stream(topic, floor=state["last_seq"])
+        self.outbox.put_replayed(topic, None, encode(state))
 
 
-def _visible_rooms(user) -> list[tuple[str, str]]:
-    rooms = [r for r in Room.objects.filter(closed=False) if service.can_read(r, user)]
-    return [(room.slug, room.place) for room in rooms]
+def _reader_state(room_id: int, user):
+    """One thread hop per join: the reader's mute and read mark (none for guests)."""
+    return service.muted_until(room_id, user), service.read_mark(room_id, user)
+
+
+def _visible_rooms(user) -> list[Room]:
+    return [r for r in Room.objects.filter(closed=False) if service.can_read(r, user)]
+
+
+def _unread_states(rooms, user_id: int) -> list[dict]:
+    return [service.unread_state(room, user_id) for room in rooms]

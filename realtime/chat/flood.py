@@ -21,7 +21,7 @@ from realtime.core.ratelimit import TokenBucket, count_in_window
 
 log = logging.getLogger(__name__)
 
-_local_buckets: dict[int, TokenBucket] = {}
+_local_buckets: dict[tuple[str, int], TokenBucket] = {}
 
 
 class Flooded(ProtocolError):
@@ -32,25 +32,29 @@ class Flooded(ProtocolError):
         self.abuse = abuse
 
 
-def check_flood(user_id: int) -> None:
-    """Refuse a post over the user's rate, or during their cool-down."""
+def check_flood(user_id: int, kind: str = "chat") -> None:
+    """Refuse a post over the user's rate, or during their cool-down.
+
+    ``kind`` names the allowance: reactions ("react") have one of their own,
+    of the same size, so reacting never costs a message.
+    """
     try:
-        _check_shared(user_id)
+        _check_shared(user_id, kind)
     except SERVICE_ERRORS as exc:
         log.warning("Flood control falls back to this process (%s)", exc)
-        bucket = _local_buckets.get(user_id)
+        bucket = _local_buckets.get((kind, user_id))
         if bucket is None:
             bucket = TokenBucket(
                 settings.DUPLEX["CHAT_RATE"], settings.DUPLEX["CHAT_BURST"]
             )
-            _local_buckets[user_id] = bucket
+            _local_buckets[(kind, user_id)] = bucket
         if not bucket.take():
             raise Flooded("Too many messages: slow down.") from None
 
 
-def _check_shared(user_id: int) -> None:
+def _check_shared(user_id: int, kind: str) -> None:
     now = time.time()
-    cool_key, abuse_key = f"chat:cool:{user_id}", f"chat:abuse:{user_id}"
+    cool_key, abuse_key = f"{kind}:cool:{user_id}", f"{kind}:abuse:{user_id}"
     cool_down = settings.DUPLEX["CHAT_COOL_DOWN"]
     cool_until = cache.get(cool_key)
     if cool_until and cool_until > now:
@@ -61,7 +65,7 @@ def _check_shared(user_id: int) -> None:
             abuse=strikes >= settings.DUPLEX["CHAT_ABUSE"],
         )
     rate, burst = settings.DUPLEX["CHAT_RATE"], settings.DUPLEX["CHAT_BURST"]
-    if count_in_window(f"chat:posts:{user_id}", burst / rate) > burst:
+    if count_in_window(f"{kind}:posts:{user_id}", burst / rate) > burst:
         cache.set(cool_key, now + cool_down, cool_down)
         cache.delete(abuse_key)
         raise Flooded(f"Too many messages: wait {cool_down} s.")

@@ -103,6 +103,16 @@ class Message(models.Model):
     cid = models.CharField(
         _("client message id"), max_length=MAX_CID_LENGTH, blank=True, editable=False
     )
+    # The message this one answers (chat.send's "reply_to"); the quote shows
+    # the original as it is now, so an edit or a deletion reaches it too.
+    reply_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reply to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+    )
 
     class Meta:
         ordering = ["room", "seq"]
@@ -125,7 +135,13 @@ class RoomEvent(models.Model):
     MESSAGE = "message"
     EDIT = "edit"
     DELETE = "delete"
-    KINDS = [(MESSAGE, "message"), (EDIT, "edit"), (DELETE, "delete")]
+    REACT = "react"
+    KINDS = [
+        (MESSAGE, "message"),
+        (EDIT, "edit"),
+        (DELETE, "delete"),
+        (REACT, "react"),
+    ]
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveBigIntegerField()
@@ -141,6 +157,49 @@ class RoomEvent(models.Model):
 
     def __str__(self):
         return f"{self.room_id}#{self.seq} {self.kind}"
+
+
+class Reaction(models.Model):
+    """One user's emoji on one message: at most one of each kind (the set is
+    fixed, ``chat.protocol.REACTIONS``)."""
+
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    emoji = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["message", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "user", "emoji"], name="chat_reaction_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.emoji} on {self.message_id}"
+
+
+class ReadMark(models.Model):
+    """How far a user has read a room: the room's seq they last saw, shared
+    by every tab and device they use."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "room"], name="chat_read_once")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.room_id} to {self.seq}"
 
 
 class ActiveQuerySet(models.QuerySet):

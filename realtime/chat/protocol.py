@@ -28,6 +28,22 @@ SUBPROTOCOLS = ("chat", "superchat")  # what this server speaks
 PLAIN = "chat"  # the plain-text subprotocol
 PLAIN_FORMAT = "chat.text"  # its fan-out wire format
 LOBBY_TOPIC = "chat.rooms"
+# The emoji a message may get: a fixed set, one of each kind per user.
+REACTIONS = ("👍", "❤️", "😂", "🎉", "😮", "👀")
+QUOTE_CHARS = 120  # of the original a reply quotes
+MAX_REACTORS = 50  # user ids listed per emoji (the count is exact)
+UNREAD_CAP = 100  # unread counts stop at this ("99+")
+
+
+def activity_topic(slug: str) -> str:
+    """What the room list follows per room: a line per event, no text."""
+    return f"chat.activity.{slug}"
+
+
+def reads_topic(user_id: int) -> str:
+    """A user's read marks, to every room list they have open."""
+    return f"chat.reads.{user_id}"
+
 
 # Chat's limits are settings.DUPLEX["CHAT_*"] (project/settings.py, DUPLEX_CHAT_*).
 MAX_TEXT = 4000  # no room allows more (models.chat.MAX_MESSAGE_LENGTH)
@@ -46,6 +62,22 @@ def mentions(text: str) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
+class ReplyQuote(TypedDict):
+    """The message a reply answers, as it is now (cut to QUOTE_CHARS)."""
+
+    id: int
+    seq: int
+    user: UserRef | None
+    text: str
+    deleted: bool
+
+
+class ReactionCount(TypedDict):
+    emoji: str
+    count: int
+    users: list[int]  # ids of the first MAX_REACTORS who reacted so
+
+
 class MessageData(TypedDict):
     id: int
     seq: int
@@ -56,6 +88,8 @@ class MessageData(TypedDict):
     at: str  # ISO 8601
     edited_at: str | None
     deleted: bool
+    reply_to: ReplyQuote | None
+    reactions: list[ReactionCount]
 
 
 # Client -> server.
@@ -74,6 +108,23 @@ class SendFrame(Request):
     type: Literal["chat.send"]
     text: str
     cid: NotRequired[str]
+    reply_to: NotRequired[int]  # the id of a message of this room
+
+
+class ReactFrame(Request):
+    """Add (``add`` true) or take back one's ``emoji`` on message ``id``."""
+
+    type: Literal["chat.react"]
+    id: int
+    emoji: str
+    add: bool
+
+
+class ReadFrame(Request):
+    """The reader has seen the room up to ``seq``; a mark never moves back."""
+
+    type: Literal["chat.read"]
+    seq: int
 
 
 class EditFrame(Request):
@@ -111,6 +162,8 @@ CLIENT_FRAMES = (
     TypingFrame,
     HistoryRequest,
     WhoFrame,
+    ReactFrame,
+    ReadFrame,
 )
 
 
@@ -135,6 +188,7 @@ class JoinedFrame(Reply):
     members: list[UserRef]
     online: int  # users online; ``members`` lists the first MAX_MEMBERS_SHOWN
     last_seq: int
+    last_read: int  # the reader's mark before this join (0: none, or a guest)
     resume: Literal["history", "replay", "reset"]
 
 
@@ -167,6 +221,16 @@ class DeletedFrame(TypedDict):
     room: str
     seq: int
     id: int
+
+
+class ReactedFrame(TypedDict):
+    """A message's reactions changed: all of them, as they are now."""
+
+    type: Literal["chat.react"]
+    room: str
+    seq: int
+    id: int
+    reactions: list[ReactionCount]
 
 
 class AckFrame(Reply):
@@ -216,6 +280,35 @@ class RoomsFrame(TypedDict):
     rooms: list[RoomCountFrame]
 
 
+class UnreadFrame(TypedDict):
+    """``/ws/chat/``: the reader's mark in a room and what is unread after it
+    (others' messages, at most UNREAD_CAP), counted at the room's ``last_seq``."""
+
+    type: Literal["chat.unread"]
+    room: str
+    read: int
+    unread: int
+    last_seq: int
+
+
+class UnreadsFrame(TypedDict):
+    type: Literal["chat.unreads"]
+    rooms: list[UnreadFrame]
+
+
+class ActivityFrame(TypedDict):
+    """``/ws/chat/``: an event of a room, without its text: enough for a page
+    to count what is unread from the last ``chat.unread`` on."""
+
+    type: Literal["chat.activity"]
+    room: str
+    seq: int
+    event: Literal["message", "edit", "delete", "react"]
+    id: int
+    message_seq: int
+    user: int  # the message's author (0: none)
+
+
 def after_field(frame: dict) -> int:
     return int_field(frame, "after", default=0)
 
@@ -229,6 +322,24 @@ def cid_field(frame: dict) -> str:
     if frame.get("cid") is None:
         return ""
     return text_field(frame, "cid", max_length=MAX_CID, strip=False)
+
+
+def reply_field(frame: dict) -> int | None:
+    if frame.get("reply_to") is None:
+        return None
+    return int_field(frame, "reply_to", minimum=1)
+
+
+def react_request(frame: dict) -> tuple[int, str, bool]:
+    emoji = frame.get("emoji")
+    if emoji not in REACTIONS:
+        raise ProtocolError(
+            ErrorCode.INVALID, f"emoji must be one of {' '.join(REACTIONS)}."
+        )
+    add = frame.get("add", True)
+    if not isinstance(add, bool):
+        raise ProtocolError(ErrorCode.INVALID, "add must be true or false.")
+    return int_field(frame, "id", minimum=1), emoji, add
 
 
 def history_request(frame: dict) -> tuple[int, int]:
@@ -262,9 +373,28 @@ def plain_line(frame: dict) -> str | None:
         text = frame["text"]
         if frame.get("image"):
             text = f"{text} [image: {frame['image']}]".strip()
-        return f"{name}: {text}"
+        quote, reactions = _plain_quote(frame.get("reply_to")), _plain_reactions(frame)
+        return f"{name}: {quote}{text}{reactions}"
     if kind == "error":
         return f"! {frame['code']}: {frame['detail']}"
     if kind == "chat.muted":
         return f"! muted: {frame.get('reason') or ''}".rstrip()
     return None
+
+
+def _plain_quote(quote: dict | None) -> str:
+    """``[re ann: the first 40 characters…] `` ahead of a reply's text."""
+    if not quote:
+        return ""
+    name = quote["user"]["name"] if quote.get("user") else "*"
+    if quote.get("deleted"):
+        return f"[re {name}: (deleted)] "
+    text = " ".join(quote["text"].split())
+    text = text if len(text) <= 40 else text[:40] + "…"
+    return f"[re {name}: {text}] "
+
+
+def _plain_reactions(frame: dict) -> str:
+    """`` [👍 2 ❤️ 1]`` after a message line; later changes send no line."""
+    counts = [f"{r['emoji']} {r['count']}" for r in frame.get("reactions") or ()]
+    return f" [{' '.join(counts)}]" if counts else ""

@@ -5,8 +5,13 @@ Rendering has one function per shape, shared by live publishes and replays.
 
 from django.conf import settings
 
-from realtime.chat.models import Ban, Message, Mute, Room, RoomEvent
+from realtime.chat.models import Ban, Message, Mute, ReadMark, Room, RoomEvent
+from realtime.chat.protocol import MAX_REACTORS, QUOTE_CHARS, REACTIONS, UNREAD_CAP
 from realtime.core.envelope import CloseCode
+
+# What rendering a message reads besides its row: one query each per page.
+RENDER_RELATED = ("reply_to",)
+RENDER_PREFETCH = ("reactions",)
 
 
 def room_info(room: Room) -> dict:
@@ -23,21 +28,54 @@ def room_info(room: Room) -> dict:
 
 def message_data(message: Message) -> dict:
     deleted = message.deleted_at is not None
-    announcement = message.kind == Message.ANNOUNCEMENT
-    user = None
-    if not announcement:
-        user = {"id": message.author_id or 0, "name": message.author_name}
     return {
         "id": message.pk,
         "seq": message.seq,
         "kind": message.kind,
-        "user": user,
+        "user": _author(message),
         "text": "" if deleted else message.text,
         "image": message.image.url if message.image and not deleted else None,
         "at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
+        "reply_to": None if deleted else quote(message.reply_to),
+        "reactions": [] if deleted else reactions(message),
     }
+
+
+def _author(message: Message) -> dict | None:
+    if message.kind == Message.ANNOUNCEMENT:
+        return None
+    return {"id": message.author_id or 0, "name": message.author_name}
+
+
+def quote(original: Message | None) -> dict | None:
+    """What a reply shows of the message it answers, as that message is now."""
+    if original is None:
+        return None
+    deleted = original.deleted_at is not None
+    text = "" if deleted else original.text
+    if len(text) > QUOTE_CHARS:
+        text = text[: QUOTE_CHARS - 1] + "…"
+    return {
+        "id": original.pk,
+        "seq": original.seq,
+        "user": _author(original),
+        "text": text,
+        "deleted": deleted,
+    }
+
+
+def reactions(message: Message) -> list[dict]:
+    """Counts per emoji, in the fixed set's order (prefetched on pages)."""
+    users: dict[str, list[int]] = {}
+    for reaction in message.reactions.all():
+        users.setdefault(reaction.emoji, []).append(reaction.user_id)
+    return [
+        {"emoji": e, "count": len(users[e]), "users": users[e][:MAX_REACTORS]}
+        for e in REACTIONS
+        if e in users
+    ]
 
 
 def render_event(event: RoomEvent, slug: str) -> dict:
@@ -48,9 +86,12 @@ def render_event(event: RoomEvent, slug: str) -> dict:
         return {"type": "chat.message", "room": slug, **message_data(message)}
     frame = {"type": f"chat.{event.kind}", "room": slug, "seq": event.seq}
     frame["id"] = message.pk
-    if event.kind == RoomEvent.EDIT:
+    if event.kind in (RoomEvent.EDIT, RoomEvent.REACT):
         if message.deleted_at is not None:
             return {**frame, "type": "chat.delete"}
+    if event.kind == RoomEvent.REACT:
+        return {**frame, "reactions": reactions(message)}
+    if event.kind == RoomEvent.EDIT:
         frame["text"] = message.text
         frame["edited_at"] = (message.edited_at or event.at).isoformat()
     return frame
@@ -101,7 +142,10 @@ def muted_until(room_id: int, user) -> tuple[bool, str | None, str]:
 
 
 def _page(queryset, size: int) -> tuple[list[dict], bool]:
-    rows = list(queryset.order_by("-seq")[: size + 1])
+    queryset = queryset.select_related(*RENDER_RELATED)
+    rows = list(
+        queryset.prefetch_related(*RENDER_PREFETCH).order_by("-seq")[: size + 1]
+    )
     has_more = len(rows) > size
     return [message_data(m) for m in reversed(rows[:size])], has_more
 
@@ -122,3 +166,37 @@ def earlier(room_id: int, before: int, size: int) -> dict:
     )
     messages, has_more = _page(visible, size)
     return {"messages": messages, "has_more": has_more, "before": before}
+
+
+# Read marks.
+
+
+def read_mark(room_id: int, user) -> int:
+    """The seq ``user`` has read ``room_id`` up to (0: never, or a guest)."""
+    if not user.is_authenticated:
+        return 0
+    mark = ReadMark.objects.filter(room_id=room_id, user=user)
+    return mark.values_list("seq", flat=True).first() or 0
+
+
+def unread(room: Room, user_id: int, read: int, upto: int) -> int:
+    """Others' messages in ``(read, upto]`` that are still there, up to UNREAD_CAP."""
+    after = Message.objects.filter(
+        room=room, seq__gt=read, seq__lte=upto, deleted_at__isnull=True
+    )
+    return after.exclude(author_id=user_id)[:UNREAD_CAP].count()
+
+
+def unread_state(room: Room, user_id: int) -> dict:
+    """The ``chat.unread`` frame of one reader and room, counted at one seq:
+    what the room list counts from there on comes as ``chat.activity``."""
+    last_seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+    mark = ReadMark.objects.filter(room=room, user_id=user_id)
+    read = min(mark.values_list("seq", flat=True).first() or 0, last_seq)
+    return {
+        "type": "chat.unread",
+        "room": room.slug,
+        "read": read,
+        "unread": unread(room, user_id, read, last_seq),
+        "last_seq": last_seq,
+    }

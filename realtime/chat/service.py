@@ -19,7 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from realtime.chat.flood import check_flood
-from realtime.chat.models import Message, Room, RoomEvent
+from realtime.chat.marks import mark_read
+from realtime.chat.models import Message, Reaction, Room, RoomEvent
 from realtime.chat.moderation import (
     close_room,
     log_moderation,
@@ -28,21 +29,22 @@ from realtime.chat.moderation import (
     notify_mute,
 )
 from realtime.chat.protocol import mentions, room_text
+from realtime.chat.publishing import events_after, publish_pending
 from realtime.chat.selectors import (
     can_read,
     earlier,
     message_data,
     muted_until,
     open_room,
+    read_mark,
     refusal,
     render_event,
     room_info,
     snapshot,
+    unread_state,
 )
-from realtime.core import fanout
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.envelope import user_ref as user_ref  # views and consumers use it
-from realtime.core.outages import SERVICE_ERRORS
 from realtime.signals import message_posted
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "earlier",
     "edit_message",
     "events_after",
+    "mark_read",
     "message_data",
     "muted_until",
     "notify_access_changed",
@@ -62,15 +65,17 @@ __all__ = [
     "open_room",
     "post_message",
     "publish_pending",
+    "react",
+    "read_mark",
     "refusal",
     "render_event",
     "room_info",
     "snapshot",
+    "unread_state",
     "user_ref",
 ]
 
 log = logging.getLogger(__name__)
-PUBLISH_BATCH = 200
 
 
 # Writes. Each locks the room row, appends events, and publishes after commit.
@@ -136,7 +141,13 @@ def _check_slow_mode(room: Room, user) -> None:
 
 
 def post_message(
-    room_id: int, user, text: str, image: str = "", *, cid: str = ""
+    room_id: int,
+    user,
+    text: str,
+    image: str = "",
+    *,
+    cid: str = "",
+    reply_to: int | None = None,
 ) -> Message:
     """Store a user's message and publish it; raises ProtocolError when refused.
 
@@ -169,10 +180,52 @@ def post_message(
             image=image,
             seq=room.last_seq + 1,
             cid=cid,
+            reply_to=_original(room, reply_to),
         )
         _append(room, RoomEvent.MESSAGE, message)
+        mark_read(room, user, message.seq)  # one has read what one answers
         transaction.on_commit(partial(_signal_posted, message, room))
     return message
+
+
+def _original(room: Room, message_id: int | None) -> Message | None:
+    """The message a reply answers: one of this room's, still there."""
+    if message_id is None:
+        return None
+    original = Message.objects.filter(
+        room=room, pk=message_id, deleted_at__isnull=True
+    ).first()
+    if original is None:
+        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message to reply to.")
+    return original
+
+
+def react(room_id: int, user, message_id: int, emoji: str, *, add: bool) -> bool:
+    """Add or take back ``user``'s ``emoji`` on a message; False if unchanged.
+
+    Rate-limited like posts (its own allowance of the same size), and refused
+    to whoever may not post here (muted, banned, a closed room).
+    """
+    if not user.is_authenticated:
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to react.")
+    check_flood(user.pk, kind="react")
+    with transaction.atomic():
+        room = _locked(room_id)
+        _check_can_post(room, user)
+        message = Message.objects.filter(
+            room=room, pk=message_id, deleted_at__isnull=True
+        ).first()
+        if message is None:
+            raise ProtocolError(ErrorCode.NOT_FOUND, "No such message in this room.")
+        mine = Reaction.objects.filter(message=message, user=user, emoji=emoji)
+        if add == mine.exists():
+            return False
+        if add:
+            Reaction.objects.create(message=message, user=user, emoji=emoji)
+        else:
+            mine.delete()
+        _append(room, RoomEvent.REACT, message)
+    return True
 
 
 def _stored(room_id: int, user, cid: str) -> Message | None:
@@ -287,55 +340,3 @@ def _signal_posted(message: Message, room: Room) -> None:
     for receiver, result in results:
         if isinstance(result, Exception):
             log.error("message_posted receiver %r failed: %r", receiver, result)
-
-
-# Publishing.
-
-
-def publish_pending(room_id: int) -> None:
-    """Publish the room's committed but unpublished events, in seq order.
-
-    Runs after every write commits (and on join). Holding the room row lock
-    while publishing makes one publisher at a time per room, across processes:
-    if two processes commit seqs 5 and 6 at once, 5 still leaves first. What a
-    crashed writer committed but never published goes out with the next write
-    or join. A socket's seq window drops the rare duplicate.
-    """
-    try:
-        while True:
-            with transaction.atomic():
-                room = _locked(room_id)
-                if room.published_seq >= room.last_seq:
-                    return
-                events = list(
-                    RoomEvent.objects.filter(room=room, seq__gt=room.published_seq)
-                    .select_related("message")
-                    .order_by("seq")[:PUBLISH_BATCH]
-                )
-                for event in events:
-                    fanout.publish(room.stream, render_event(event, room.slug))
-                Room.objects.filter(pk=room.pk).update(published_seq=events[-1].seq)
-    except SERVICE_ERRORS as exc:
-        # The events are stored; the next write or join publishes them.
-        log.warning("Publishing room %s failed (%s); will retry", room_id, exc)
-    except Exception:
-        # A bug: retrying meets it again and the room stalls. Say so loudly.
-        log.exception("Publishing room %s failed: its stream is stuck", room_id)
-
-
-def events_after(room_id: int, after: int) -> list[dict] | None:
-    """The room's frames after ``after``, or None when that gap is not replayed."""
-    room = Room.objects.get(pk=room_id)
-    if room.published_seq < room.last_seq:
-        publish_pending(room_id)  # a crashed writer's leftovers
-    if (
-        after > room.last_seq
-        or room.last_seq - after > settings.DUPLEX["CHAT_REPLAY_MAX"]
-    ):
-        return None
-    events = (
-        RoomEvent.objects.filter(room=room, seq__gt=after)
-        .select_related("message")
-        .order_by("seq")
-    )
-    return [render_event(event, room.slug) for event in events]

@@ -8,12 +8,13 @@ from django.core.files.storage import default_storage
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from realtime.chat import service
 from realtime.chat.images import clean_image
 from realtime.chat.models import Room
-from realtime.chat.protocol import MAX_TEXT
+from realtime.chat.protocol import MAX_TEXT, UNREAD_CAP
 from realtime.core.envelope import ErrorCode, ProtocolError
 
 STATUS = {
@@ -32,7 +33,19 @@ def index(request):
         for room in Room.objects.filter(closed=False)
         if service.can_read(room, request.user)
     ]
+    for room in rooms:  # the socket keeps these current
+        room.unread = None
+        if request.user.is_authenticated:
+            room.unread = service.unread_state(room, request.user.pk)["unread"]
+            room.unread_text = unread_text(room.unread)
     return render(request, "realtime/chat/index.html", {"rooms": rooms})
+
+
+def unread_text(count: int) -> str:
+    """As chat.js writes it: "3 unread", "99+ unread" past the cap."""
+    if count >= UNREAD_CAP:
+        return _("99+ unread")
+    return ngettext("%(count)d unread", "%(count)d unread", count) % {"count": count}
 
 
 def room(request, slug):

@@ -63,7 +63,8 @@ def test_two_visitors_chat_live_and_markup_stays_text(
 
     send(pb, "tpyo")
     expect(pa.locator(".chat-msg .msg-body").last).to_have_text("tpyo")
-    pb.locator(".chat-msg").last.get_by_role("button", name="Edit").click()
+    pb.locator(".chat-msg").last.get_by_role("button", name="Message actions").click()
+    pb.get_by_role("menuitem", name="Edit").click()
     pb.locator("#chat-text").fill("typo fixed")
     pb.locator("#chat-text").press("Enter")
     expect(pa.locator(".chat-msg .msg-body").last).to_have_text("typo fixed")

@@ -12,6 +12,8 @@
  * into the box, so no text is lost.
  */
 import {$, connect, el, readJson, supported} from "./client.js";
+import {addMenu, messageActions, renderQuote, renderReactions, updateQuotes} from "./chat-menu.js";
+import {lobbyUnread, roomReads} from "./chat-unread.js";
 
 const MENTION = /@([\p{L}\p{N}_][\p{L}\p{N}_.+-]*)/gu;
 
@@ -27,6 +29,8 @@ function lobby() {
   };
   socket.on("chat.rooms", (frame) => frame.rooms.forEach(show));
   socket.on("chat.room", show);
+  const me = Number($("chat-lobby").dataset.user || 0);
+  if (me) lobbyUnread(socket, me);
 }
 
 /* A room: the page's state, shared by the parts below. */
@@ -44,6 +48,7 @@ function room(cfg) {
     hasMore: false,
     loading: false,
     editing: null,
+    replyTo: null,
     typedAt: 0,
     errorTimer: null,
     returned: 0,  // length of the refused texts at the start of the box
@@ -61,8 +66,28 @@ function room(cfg) {
   onMessages(r);
   onPresence(r);
   onTrouble(r);
+  roomReads(r);
+  fitToScreen(r);
   bindHistory(r);
   bindForm(r);
+}
+
+/* On a phone the log takes the height the rest of the page leaves, so the
+ * message box is on screen without scrolling, however long the topic. */
+function fitToScreen(r) {
+  const phone = window.matchMedia("(max-width: 40rem)");
+  const last = $("chat-form") || r.log.parentElement.querySelector(".notice") || r.log;
+  const fit = () => {
+    r.log.style.height = "";
+    if (!phone.matches) return;
+    const log = r.log.getBoundingClientRect();
+    const below = last.getBoundingClientRect().bottom - log.bottom;
+    const height = window.innerHeight - (log.top + window.scrollY) - below - 12;
+    r.log.style.height = Math.max(height, 160) + "px";
+    r.log.scrollTop = r.log.scrollHeight;
+  };
+  fit();
+  window.addEventListener("resize", fit);
 }
 
 /* The room's history: the first page on join, earlier pages, a reset. */
@@ -104,12 +129,19 @@ function onMessages(r) {
     if (!li) return;
     fillText(r, li.querySelector(".msg-body"), f.text);
     li.querySelector(".msg-edited").hidden = false;
+    updateQuotes(r.list, f.id, f.text);
+  });
+  socket.on("chat.react", (f) => {
+    if (!socket.seen(r.stream, f.seq)) return;
+    const li = r.items.get(f.id);
+    if (li) renderReactions(r, li, f.reactions);
   });
   socket.on("chat.delete", (f) => {
     if (!socket.seen(r.stream, f.seq)) return;
     const li = r.items.get(f.id);
     if (li) li.remove();
     r.items.delete(f.id);
+    updateQuotes(r.list, f.id, null);
   });
 }
 
@@ -168,6 +200,7 @@ function render(r, m) {
   const li = el("li", "chat-msg" + (m.kind === "announcement" ? " announcement" : ""));
   li.id = "msg-" + m.id;
   li.dataset.seq = String(m.seq);
+  li.dataset.user = String(m.user ? m.user.id : 0);
   const head = el("div", "msg-head");
   const author = m.kind === "announcement" ? gettext("Announcement") : m.user.name;
   head.append(el("strong", "msg-author", author), " ");
@@ -190,26 +223,14 @@ function render(r, m) {
     img.loading = "lazy";
     li.append(img);
   }
-  addActions(r, m, head, at);
+  renderQuote(li, m.reply_to);
   r.items.set(m.id, li);
+  renderReactions(r, li, m.reactions || []);
+  if (r.me) {  // Reply, React, Edit, Delete: one menu per message
+    const handlers = {reply: (id) => startReply(r, id), edit: (id) => startEdit(r, id)};
+    addMenu(head, m, () => messageActions(r, m, at, handlers));
+  }
   return li;
-}
-
-/* Edit and Delete on my own message, while it may still be changed. */
-function addActions(r, m, head, at) {
-  const mine = r.me && m.user && m.user.id === r.me.id && m.kind !== "announcement";
-  const left = r.cfg.edit_seconds * 1000 - (Date.now() - at.getTime());
-  if (!mine || left <= 0) return;
-  const actions = el("span", "msg-actions");
-  const edit = el("button", "small msg-edit", gettext("Edit"));
-  edit.type = "button";
-  edit.addEventListener("click", () => startEdit(r, m.id));
-  const del = el("button", "small msg-delete", gettext("Delete"));
-  del.type = "button";
-  del.addEventListener("click", () => r.socket.send({type: "chat.delete", id: m.id}));
-  actions.append(edit, del);
-  head.append(" ", actions);
-  setTimeout(() => actions.remove(), left);
 }
 
 function fillText(r, node, text) {
@@ -325,10 +346,30 @@ function giveBack(r, text) {
 function startEdit(r, id) {
   const li = r.items.get(id);
   if (!li) return;
+  stopReply(r);
   r.editing = id;
   r.input.value = li.querySelector(".msg-body").textContent;
   $("chat-cancel-edit").hidden = false;
   r.input.focus();
+}
+
+/* Answer a message: the bar above the box says which, until sent or cancelled. */
+function startReply(r, id) {
+  const li = r.items.get(id);
+  if (!li) return;
+  if (r.editing !== null) stopEdit(r);
+  r.replyTo = id;
+  const author = li.querySelector(".msg-author").textContent;
+  const text = li.querySelector(".msg-body").textContent;
+  $("chat-reply-text").textContent = interpolate(gettext("Replying to %s:"), [author]) + " " +
+    (text.length > 80 ? text.slice(0, 79) + "…" : text);
+  $("chat-reply").hidden = false;
+  r.input.focus();
+}
+
+function stopReply(r) {
+  r.replyTo = null;
+  $("chat-reply").hidden = true;
 }
 
 function stopEdit(r) {
@@ -349,13 +390,16 @@ function bindForm(r) {
       r.socket.send({type: "chat.edit", id: r.editing, text: text});
       stopEdit(r);
     } else if (text) {
-      r.socket.request({type: "chat.send", text: text, cid: messageId()})
-        .catch(() => giveBack(r, text));
+      const frame = {type: "chat.send", text: text, cid: messageId()};
+      if (r.replyTo !== null) frame.reply_to = r.replyTo;
+      r.socket.request(frame).catch(() => giveBack(r, text));
       input.value = "";
       r.returned = 0;
+      stopReply(r);
     }
   });
   $("chat-cancel-edit").addEventListener("click", () => stopEdit(r));
+  $("chat-cancel-reply").addEventListener("click", () => { stopReply(r); input.focus(); });
   input.addEventListener("input", () => {
     if (Date.now() - r.typedAt > 2500 && input.value) {
       r.typedAt = Date.now();

@@ -1,0 +1,93 @@
+"""Publishing a room's stream: committed events, in seq order, once each.
+
+Every write of ``service`` calls ``publish_pending`` after it commits; a
+socket's join and a resume read the gap back with ``events_after``. Each
+event goes to the room (``chat.room.<slug>``) and, without its text, to the
+room lists (``chat.activity.<slug>``), which count unread messages from it.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from realtime.chat.models import Room, RoomEvent
+from realtime.chat.protocol import activity_topic
+from realtime.chat.selectors import RENDER_PREFETCH, render_event
+from realtime.core import fanout
+from realtime.core.outages import SERVICE_ERRORS
+
+# The chat service's logger: operators filter its lines by this name.
+log = logging.getLogger("realtime.chat.service")
+PUBLISH_BATCH = 200
+
+
+def _locked(room_id: int) -> Room:
+    return Room.objects.select_for_update().get(pk=room_id)
+
+
+def publish_pending(room_id: int) -> None:
+    """Publish the room's committed but unpublished events, in seq order.
+
+    Runs after every write commits (and on join). Holding the room row lock
+    while publishing makes one publisher at a time per room, across processes:
+    if two processes commit seqs 5 and 6 at once, 5 still leaves first. What a
+    crashed writer committed but never published goes out with the next write
+    or join. A socket's seq window drops the rare duplicate.
+    """
+    try:
+        while True:
+            with transaction.atomic():
+                room = _locked(room_id)
+                if room.published_seq >= room.last_seq:
+                    return
+                events = list(
+                    _rendered_events(room, room.published_seq)[:PUBLISH_BATCH]
+                )
+                for event in events:
+                    fanout.publish(room.stream, render_event(event, room.slug))
+                    fanout.publish(activity_topic(room.slug), _activity(event, room))
+                Room.objects.filter(pk=room.pk).update(published_seq=events[-1].seq)
+    except SERVICE_ERRORS as exc:
+        # The events are stored; the next write or join publishes them.
+        log.warning("Publishing room %s failed (%s); will retry", room_id, exc)
+    except Exception:
+        # A bug: retrying meets it again and the room stalls. Say so loudly.
+        log.exception("Publishing room %s failed: its stream is stuck", room_id)
+
+
+def events_after(room_id: int, after: int) -> list[dict] | None:
+    """The room's frames after ``after``, or None when that gap is not replayed."""
+    room = Room.objects.get(pk=room_id)
+    if room.published_seq < room.last_seq:
+        publish_pending(room_id)  # a crashed writer's leftovers
+    if (
+        after > room.last_seq
+        or room.last_seq - after > settings.DUPLEX["CHAT_REPLAY_MAX"]
+    ):
+        return None
+    return [render_event(e, room.slug) for e in _rendered_events(room, after)]
+
+
+def _rendered_events(room: Room, after: int):
+    related = [f"message__{name}" for name in RENDER_PREFETCH]
+    return (
+        RoomEvent.objects.filter(room=room, seq__gt=after)
+        .select_related("message", "message__reply_to")
+        .prefetch_related(*related)
+        .order_by("seq")
+    )
+
+
+def _activity(event: RoomEvent, room: Room) -> dict:
+    """The room list's line for an event: who and which message, no text."""
+    message = event.message
+    return {
+        "type": "chat.activity",
+        "room": room.slug,
+        "seq": event.seq,
+        "event": event.kind,
+        "id": message.pk,
+        "message_seq": message.seq,
+        "user": message.author_id or 0,
+    }
