@@ -28,7 +28,9 @@ def user_topic(user_id: int) -> str:
 
 class NotificationData(TypedDict):
     seq: int
-    kind: Literal["goal", "kick_off", "full_time", "price", "mention", "room", "user"]
+    kind: Literal[
+        "goal", "kick_off", "full_time", "price", "mention", "room", "user", "direct"
+    ]
     title: str
     body: str
     url: str
