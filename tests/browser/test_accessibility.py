@@ -60,6 +60,9 @@ def pages(site, logged_in: bool) -> list[str]:
         "/echo/",
         "/chat/",
         "/chat/lobby/",
+        "/chat/lobby/search/?q=hello",
+        "/chat/lobby/messages/1/",
+        "/users/bob/",
         "/quotes/",
         "/quotes/polling/",
         "/quotes/compare/",
@@ -79,7 +82,6 @@ def pages(site, logged_in: bool) -> list[str]:
         "/notifications/",
         "/notifications/settings/",
         "/settings/tokens/",
-        "/users/bob/",
     ]
 
 
