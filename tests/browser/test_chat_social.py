@@ -79,3 +79,29 @@ def test_search_finds_a_message_and_jumps_to_it(
         "the needle 针"
     )
     assert page.url.endswith("/chat/lobby/")
+
+
+@pytest.mark.parametrize(
+    ("options", "follow", "unfollow"),
+    [
+        ({}, "Follow this room", "Unfollow this room"),
+        (ZH, "关注此聊天室", "取消关注此聊天室"),
+    ],
+)
+def test_the_room_is_followed_from_inside_it(
+    daphne, login_page, make_user, lobby, options, follow, unfollow
+):
+    """The button follows #lobby in place (no reload) and unfollows it again."""
+    from realtime.models import RoomFollow
+
+    server = daphne()
+    page = login_page(server, make_user("ann"), **options)
+    page.goto("/chat/lobby/")
+    page.evaluate("window.stayed = true")
+    page.get_by_role("button", name=follow, exact=True).click()
+    expect(page.get_by_role("button", name=unfollow)).to_be_visible()
+    assert RoomFollow.objects.get().room_slug == "lobby"
+    assert page.evaluate("window.stayed") is True
+    page.get_by_role("button", name=unfollow).click()
+    expect(page.get_by_role("button", name=follow, exact=True)).to_be_visible()
+    assert not RoomFollow.objects.exists()
