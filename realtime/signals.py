@@ -11,7 +11,8 @@ from django.dispatch import Signal
 
 # Chat, after a message is stored and committed.
 # kwargs: message_id: int, room_slug: str, room_public: bool, author_id: int,
-#         author_name: str, text: str, mentions: list[str] (usernames)
+#         author_name: str, text: str, mentions: list[str] (usernames),
+#         direct_to: list[int] (in a direct room: the other member; else empty)
 message_posted = Signal()
 
 # Quotes feed, for every tick of an instrument.

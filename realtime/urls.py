@@ -12,7 +12,7 @@ from realtime.game import views as game
 from realtime.notifications import views as notes
 from realtime.quotes import views as quote_views
 from realtime.scores import views as scores
-from realtime.site import accounts
+from realtime.site import accounts, profiles
 from realtime.site import views as pages
 from realtime.tokens import views as tokens
 
@@ -53,7 +53,8 @@ urlpatterns = [
     ),
     path("settings/tokens/", tokens.tokens, name="tokens"),
     path("settings/tokens/<int:pk>/revoke/", tokens.revoke, name="token-revoke"),
-    path("users/<str:username>/", notes.profile, name="profile"),
+    path("users/<str:username>/", profiles.profile, name="profile"),
+    path("users/<str:username>/message/", chat.start_direct, name="chat-direct"),
     # Follow endpoints (POST, CSRF) that team, profile, chat and quotes pages call;
     # without a target in the path, it comes from the form (the settings page).
     path("notifications/follow/team/", notes.follow_team, FOLLOW, "follow-team-form"),
@@ -111,6 +112,8 @@ urlpatterns = [
     path("chat/", chat.index, name="chat"),
     path("chat/<slug:slug>/", chat.room, name="chat-room"),
     path("chat/<slug:slug>/upload/", chat.upload, name="chat-upload"),
+    path("chat/<slug:slug>/search/", chat.search, name="chat-search"),
+    path("chat/<slug:slug>/messages/<int:seq>/", chat.message, name="chat-message"),
     path("game/", game.lobby, name="game"),
     path("game/leaderboard/", game.leaderboard, name="game-leaderboard"),
     path("game/<int:game_id>/", game.board, name="game-board"),

@@ -57,6 +57,11 @@ class Room(models.Model):
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
     published_seq = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A direct-message room of two users: "<lower id>:<higher id>", one room
+    # per pair (the unique constraint settles two starting it at once).
+    direct_key = models.CharField(
+        max_length=41, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -65,6 +70,10 @@ class Room(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_direct(self) -> bool:
+        return self.direct_key is not None
 
     @property
     def stream(self) -> str:

@@ -103,7 +103,8 @@ def render_event(event: RoomEvent, slug: str) -> dict:
 def open_room(slug: str, user) -> tuple[Room | None, tuple[CloseCode, str] | None]:
     """The room and, if ``user`` may not open it, the close code and reason."""
     room = Room.objects.filter(slug=slug).first()
-    if room is None:
+    if room is None or (room.is_direct and not can_read(room, user)):
+        # A direct room's existence is its two members' business.
         return None, (CloseCode.NOT_FOUND, "No such room.")
     return room, refusal(room, user)
 
@@ -125,7 +126,9 @@ def can_read(room: Room, user) -> bool:
         return True
     if not user.is_authenticated:
         return False
-    return user.is_staff or room.members.filter(pk=user.pk).exists()
+    if user.is_staff and not room.is_direct:  # staff read private rooms, not DMs
+        return True
+    return room.members.filter(pk=user.pk).exists()
 
 
 def muted_until(room_id: int, user) -> tuple[bool, str | None, str]:
@@ -200,3 +203,22 @@ def unread_state(room: Room, user_id: int) -> dict:
         "unread": unread(room, user_id, read, last_seq),
         "last_seq": last_seq,
     }
+
+
+def public_messages_of(user, limit: int = 10) -> list[dict]:
+    """A user's latest messages in open public rooms, for their profile: never
+    a private or direct room's."""
+    rows = (
+        Message.objects.filter(
+            author=user,
+            kind=Message.TEXT,
+            deleted_at__isnull=True,
+            room__is_public=True,
+            room__closed=False,
+            room__direct_key__isnull=True,
+        )
+        .exclude(text="")
+        .select_related("room")
+        .order_by("-created_at")[:limit]
+    )
+    return [{"room": m.room, "posted": m.created_at, **message_data(m)} for m in rows]

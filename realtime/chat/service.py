@@ -323,10 +323,17 @@ def _signal_posted(message: Message, room: Room) -> None:
     names = mentions(message.text)
     if names:
         users = get_user_model().objects.filter(username__in=names)
-        if not room.is_public:  # a mention must not carry private text outside
+        if room.is_direct:  # staff do not read direct rooms either
+            users = users.filter(chat_rooms=room)
+        elif not room.is_public:  # a mention must not carry private text outside
             users = users.filter(Q(is_staff=True) | Q(chat_rooms=room))
         known = set(users.values_list("username", flat=True))
         names = [n for n in names if n in known]
+    direct_to = []
+    if room.is_direct:
+        direct_to = list(
+            room.members.exclude(pk=message.author_id).values_list("pk", flat=True)
+        )
     results = message_posted.send_robust(
         sender=Message,
         message_id=message.pk,
@@ -336,6 +343,7 @@ def _signal_posted(message: Message, room: Room) -> None:
         author_name=message.author_name,
         text=message.text,
         mentions=names,
+        direct_to=direct_to,
     )
     for receiver, result in results:
         if isinstance(result, Exception):

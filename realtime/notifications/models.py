@@ -38,6 +38,7 @@ class Notification(models.Model):
         MENTION = "mention", _("mention")
         ROOM = "room", _("room message")
         USER = "user", _("followed user")
+        DIRECT = "direct", _("direct message")
 
     user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
     seq = models.PositiveBigIntegerField()

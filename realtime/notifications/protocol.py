@@ -36,7 +36,9 @@ class NotificationText(TypedDict):
 
 class NotificationData(TypedDict):
     seq: int
-    kind: Literal["goal", "kick_off", "full_time", "price", "mention", "room", "user"]
+    kind: Literal[
+        "goal", "kick_off", "full_time", "price", "mention", "room", "user", "direct"
+    ]
     title: str  # in the site's default language
     body: str
     texts: dict[str, NotificationText]  # by language code: "en", "zh-hans"

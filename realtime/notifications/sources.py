@@ -48,19 +48,31 @@ def on_match_moments(sender, match_id: int, moments: list[str], **kwargs):
 async def on_message_posted(
     sender, room_slug, room_public, author_id, author_name, text, mentions, **kwargs
 ):
-    """Mentions always notify; followers of a public room or of the author do
-    when they are not in the room right now."""
+    """Mentions always notify; the other member of a direct room, followers of
+    a public room or of the author do when they are not in the room right now."""
     present = {m["id"] for m in await get_presence().members(f"chat.{room_slug}")}
+    direct_to = [i for i in kwargs.get("direct_to", []) if i not in present]
     await sync_to_async(_notify_chat)(
-        room_slug, room_public, author_id, author_name, text, mentions, present
+        room_slug,
+        room_public,
+        author_id,
+        author_name,
+        text,
+        mentions,
+        present,
+        direct_to=direct_to,
     )
 
 
-def _notify_chat(room_slug, public, author_id, author_name, text, mentions, present):
+def _notify_chat(
+    room_slug, public, author_id, author_name, text, mentions, present, direct_to=()
+):
     targets: dict[int, str] = {}
     named = get_user_model().objects.filter(username__in=mentions[:MAX_MENTIONS])
     for user_id in named.values_list("pk", flat=True):
         targets[user_id] = "mention"
+    for user_id in direct_to:
+        targets.setdefault(user_id, "direct")
     if public:  # a private room's members are chat's business, not ours
         room = RoomFollow.objects.filter(room_slug=room_slug)
         for user_id in room.values_list("user_id", flat=True):

@@ -29,6 +29,7 @@ def _chat(kind: str, p: dict) -> tuple[str, str]:
         "mention": _("%(author)s mentioned you in #%(room)s"),
         "room": _("New message in #%(room)s"),
         "user": _("%(author)s posted in #%(room)s"),
+        "direct": _("%(author)s sent you a direct message"),
     }
     return titles[kind] % p, p["text"]
 
@@ -57,6 +58,7 @@ SAY = {
     "mention": _chat,
     "room": _chat,
     "user": _chat,
+    "direct": _chat,
     "price": _price,
 }
 

@@ -192,14 +192,3 @@ def delete_alert(request, pk: int):
         detail = _("That alert does not exist.")
         return _done(request, {"error": "not_found", "detail": detail}, 404)
     return _done(request, {"deleted": pk})
-
-
-def profile(request, username: str):
-    """A user's page, with a follow button for other logged-in users."""
-    other = get_object_or_404(get_user_model(), username=username)
-    following = (
-        request.user.is_authenticated
-        and UserFollow.objects.filter(follower=request.user, followed=other).exists()
-    )
-    context = {"profile_user": other, "following": following}
-    return render(request, "realtime/notifications/profile.html", context)

@@ -61,6 +61,9 @@ def pages(site, logged_in: bool) -> list[str]:
         "/echo/tutorials/",
         "/chat/",
         "/chat/lobby/",
+        "/chat/lobby/search/?q=hello",
+        "/chat/lobby/messages/1/",
+        "/users/bob/",
         "/quotes/",
         "/quotes/polling/",
         "/quotes/compare/",
@@ -82,7 +85,6 @@ def pages(site, logged_in: bool) -> list[str]:
         "/notifications/",
         "/notifications/settings/",
         "/settings/tokens/",
-        "/users/bob/",
     ]
 
 

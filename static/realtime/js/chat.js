@@ -203,7 +203,7 @@ function render(r, m) {
   li.dataset.user = String(m.user ? m.user.id : 0);
   const head = el("div", "msg-head");
   const author = m.kind === "announcement" ? gettext("Announcement") : m.user.name;
-  head.append(el("strong", "msg-author", author), " ");
+  head.append(authorName(m, author), " ");
   const at = new Date(m.at);
   const time = el("time", "msg-time", at.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}));
   time.dateTime = m.at;
@@ -231,6 +231,19 @@ function render(r, m) {
     addMenu(head, m, () => messageActions(r, m, at, handlers));
   }
   return li;
+}
+
+/* The author's name, linked to their profile (announcements: no link). */
+function authorName(m, author) {
+  const node = el("strong", "msg-author");
+  node.append(m.kind === "announcement" || !m.user.id ? author : profileLink(m.user.name));
+  return node;
+}
+
+function profileLink(name) {
+  const link = el("a", "profile-link", name);
+  link.href = "/users/" + encodeURIComponent(name) + "/";
+  return link;
 }
 
 function fillText(r, node, text) {
@@ -274,7 +287,8 @@ function bindHistory(r) {
 }
 
 function memberItem(r, m) {
-  const li = el("li", r.me && m.id === r.me.id ? "me" : "", m.name);
+  const li = el("li", r.me && m.id === r.me.id ? "me" : "");
+  li.append(profileLink(m.name));
   li.dataset.user = String(m.id);
   return li;
 }
