@@ -12,7 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from realtime.core import fanout
-from realtime.core.sockets import JsonSocket, NoDatabase
+from realtime.core.sockets import JsonSocket, NoDispatchHop
 
 
 def topics_of(scope) -> list[str]:
@@ -29,7 +29,7 @@ class DuplexSubscriber(JsonSocket):
         await self.accept()
 
 
-class DuplexPublisher(NoDatabase, AsyncWebsocketConsumer):
+class DuplexPublisher(NoDispatchHop, AsyncWebsocketConsumer):
     """Publish each frame through ``fanout.apublish``: one layer message per process."""
 
     channel_layer_alias = None
@@ -57,7 +57,7 @@ class StockSubscriber(AsyncWebsocketConsumer):
         await self.send(text_data=event["text"])
 
 
-class StockPublisher(NoDatabase, AsyncWebsocketConsumer):
+class StockPublisher(NoDispatchHop, AsyncWebsocketConsumer):
     """``group_send`` each frame: the layer wakes every member consumer."""
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -67,7 +67,7 @@ class StockPublisher(NoDatabase, AsyncWebsocketConsumer):
         )
 
 
-class BurstSocket(NoDatabase, AsyncWebsocketConsumer):
+class BurstSocket(NoDispatchHop, AsyncWebsocketConsumer):
     """``"<kind> <count>"`` gets ``count`` frames of that kind (bench/compression.py).
 
     The frames are built on a kind's first request and kept, so a measured

@@ -84,12 +84,16 @@ def _rolling_targets(result) -> dict:
     back = result.get("all_back_s") if ok else None
     lost = result.get("lost") if ok else None
     dups = result.get("duplicates") if ok else None
+    sends = result.get("sends_lost") if ok else None
+    twice = result.get("sends_stored_twice") if ok else None
     return {
         "rolling_all_back_s": _target(
             back, BACK_S, back is not None and back <= BACK_S
         ),
         "rolling_lost": _target(lost, 0, lost == 0),
         "rolling_duplicates": _target(dups, 0, dups == 0),
+        "rolling_sends_lost": _target(sends, 0, sends == 0),
+        "rolling_sends_stored_twice": _target(twice, 0, twice == 0),
     }
 
 
@@ -108,7 +112,8 @@ def _rolling_rows(block: dict) -> list[list]:
                 r["back"]["p50_ms"],
                 r["back"]["p99_ms"],
                 r["all_back_s"],
-                f"{r['stored_messages']} ({r['sent']} sent)",
+                f"{r['stored_messages']} ({r['sent']} sent, "
+                f"{r.get('sends_lost', '?')} lost)",
                 r["lost"],
                 r["duplicates"],
                 r["resyncs"],

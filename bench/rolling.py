@@ -10,7 +10,9 @@ process first; a refused TCP connection (a process that stopped listening) or
 a connection dropped before the upgrade's answer passes to the next process
 at once, as nginx's ``proxy_next_upstream`` sends a request to a live
 upstream. ``POSTERS`` users post through ``chat.send``, ``RATE`` messages per
-second in all, none over 1 per second. ``BEFORE_S`` into the posting the
+second in all, none over 1 per second; each send carries a ``cid`` and is a
+``client.js`` ``request``: kept until its ``chat.ack`` and sent again on every
+reconnect, as chat.js sends a message. ``BEFORE_S`` into the posting the
 first process gets SIGTERM (``realtime/core/lifecycle.py``: stop listening,
 close every socket with 1012, exit); ``RESTART_S`` after the SIGTERM it is
 started again on its port, and the room keeps running ``rolling_seconds``.
@@ -24,7 +26,6 @@ a stored seq it never got is lost, a seq it was sent again is a duplicate.
 
 import asyncio
 import functools
-import json
 import os
 import re
 import signal
@@ -56,6 +57,8 @@ class Run:
         self.errors: Counter = Counter()
         self.failures: Counter = Counter()  # failed attempts, by kind
         self.closes: Counter = Counter()  # closes after the SIGTERM, by code
+        self.requests: Counter = Counter()  # acked, resent, errors, dropped
+        self.cids: dict[str, Client] = {}  # every chat.send's cid, its poster
         self.clients: list[Client] = []
 
     def note_close(self, client: Client, code: int, reason: str) -> None:
@@ -81,12 +84,16 @@ class Run:
             delay = started + n / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            frame = json.dumps({"type": "chat.send", "text": f"rolling {n}"}).encode()
+            cid = f"rolling-{n}"
+            frame = {"type": "chat.send", "text": f"rolling {n}", "cid": cid}
             for k in range(len(posters)):
                 poster = posters[(n + k) % len(posters)]
                 if poster.socket is not None and poster.socket.transport is not None:
-                    poster.send(frame)
+                    poster.request(frame)  # chat.js: socket.request(...)
+                    self.cids[cid] = poster
                     sent["sent"] += 1
+                    if self.sigterm_at is not None:
+                        sent["sent after the SIGTERM"] += 1
                     break
             else:
                 sent["no poster open"] += 1
@@ -113,6 +120,36 @@ def stored_seqs(room: str) -> list[int]:
             [room],
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def stored_cids(room: str) -> list[str]:
+    """The cids of the room's stored messages (one row per message)."""
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        rows = conn.execute(
+            "SELECT m.cid FROM realtime_message m JOIN realtime_room r"
+            " ON r.id = m.room_id WHERE r.slug = %s",
+            [room],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _send_figures(run: Run, cids: list[str]) -> dict:
+    """Each chat.send (by cid) against the stored messages: a send stored
+    twice, acked but not stored, or never stored nor answered."""
+    stored = Counter(cids)
+    sent = set(run.cids)
+    acked = {cid for c in run.clients for cid in c.answers}
+    unanswered = sum(len(c.pending) for c in run.clients)
+    return {
+        "sends": len(sent),
+        "sends_stored": len(sent & set(stored)),
+        "sends_stored_twice": sum(1 for n in stored.values() if n > 1),
+        "sends_acked": len(acked),
+        "sends_acked_not_stored": len(acked - set(stored)),
+        "sends_lost": len(sent - set(stored)),
+        "sends_unanswered_at_end": unanswered,
+        "requests": dict(run.requests),
+    }
 
 
 async def _until(check, limit: float, step: float = 0.2) -> bool:
@@ -235,11 +272,15 @@ async def _roll(run: Run, load, room: str) -> dict:
     posting.cancel()
     await asyncio.sleep(1.0)  # the last chat.send frames reach the database
     stored = await _settled(run, room)
+    await _until(lambda: not any(c.pending for c in run.clients), 10.0)
+    cids = await asyncio.to_thread(stored_cids, room)
     client_cpu = (time.process_time() - cpu) / (time.monotonic() - wall)
     return {
         "client_cpu_share": round(client_cpu, 2),  # of its one core
         "loadavg_after": round(os.getloadavg()[0], 2),
         "sent": sent["sent"],
+        "sent_after_sigterm": sent["sent after the SIGTERM"],
+        **_send_figures(run, cids),
         "not_sent_no_poster_open": sent["no poster open"],
         "restart": timeline,
         "drained": bool(stored)

@@ -4,7 +4,10 @@
 ``superchat``, hello ``chat.join`` with ``after`` = the last seq seen), keeps
 the seqs it received (``chat.history``/``chat.reset`` messages, then
 ``chat.message`` through ``seen``, resyncing after a hole), queues sends while
-not open (``maxQueue``) and, when its socket closes, waits what
+not open (``maxQueue``), keeps each ``request`` (a ``chat.send`` with a
+``cid``, tagged with a ``ref``) until a frame echoing its ref answers it and
+sends it again on every open, as ``client.js`` ``request`` does, and, when
+its socket closes, waits what
 ``bench.reconnect`` (client.js' rules) says before it opens again. It has no
 proxy in front: an attempt goes to the other process first and passes to the
 next one at once on a refused connection or a drop before the upgrade's
@@ -25,7 +28,8 @@ from bench.crowd import frame_type
 from bench.reconnect import ABNORMAL, CONNECT_TIMEOUT, Backoff, Stream
 
 SEQ = re.compile(rb'"seq":(\d+)')
-MAX_QUEUE = 100  # client.js DEFAULTS.maxQueue
+REF = re.compile(rb'"ref":(\d+)')
+MAX_QUEUE = 100  # client.js DEFAULTS.maxQueue (also its cap of pending requests)
 
 
 class Socket(WSListener):
@@ -66,6 +70,9 @@ class Client:
         self.stream = Stream()
         self.socket: Socket | None = None
         self.queue: list[bytes] = []
+        self.pending: dict[int, bytes] = {}  # client.js pending: ref -> frame
+        self.refs = 0
+        self.answers: dict[str, int] = {}  # cid -> seq of its chat.ack
         self.received: set[int] = set()
         self.duplicates = 0
         self.resyncs = 0
@@ -83,9 +90,36 @@ class Client:
         self.queue.append(data)
         del self.queue[:-MAX_QUEUE]
 
+    def request(self, frame: dict) -> None:
+        """client.js ``request``: tag with a fresh ref, keep until answered,
+        send now if open (and again on every open until answered)."""
+        self.refs += 1
+        data = json.dumps({**frame, "ref": self.refs}).encode()
+        self.pending[self.refs] = data
+        if len(self.pending) > MAX_QUEUE:
+            del self.pending[next(iter(self.pending))]
+            self.run.requests["dropped past maxQueue"] += 1
+        if self.socket is not None and self.socket.transport is not None:
+            self.socket.transport.send(WSMsgType.TEXT, data)
+
+    def _answer(self, kind: str, payload: bytes) -> None:
+        """client.js ``_answer``: a frame echoing a pending ref answers it."""
+        ref = REF.search(payload)
+        if ref is None or self.pending.pop(int(ref.group(1)), None) is None:
+            return
+        if kind == "chat.ack":
+            ack = json.loads(payload)
+            self.answers[ack["cid"]] = ack["seq"]
+            self.run.requests["acked"] += 1
+        else:  # client.js rejects it: the page shows the error, no resend
+            code = json.loads(payload).get("code") if kind == "error" else kind
+            self.run.requests[f"answered {code}"] += 1
+
     def on_frame(self, payload: bytes) -> None:
         kind = frame_type(payload)
         self.run.frames[kind] += 1
+        if b'"ref":' in payload:
+            self._answer(kind, payload)
         if kind == "chat.message":
             self._message(int(SEQ.search(payload).group(1)))
         elif kind in ("chat.history", "chat.reset"):
@@ -152,6 +186,10 @@ class Client:
             pending, self.queue = self.queue, []
             for data in pending:
                 socket.transport.send(WSMsgType.TEXT, data)
+            # client.js: requests never answered are sent again on every open.
+            for data in self.pending.values():
+                socket.transport.send(WSMsgType.TEXT, data)
+                self.run.requests["resent"] += 1
             if not self.joined.done():
                 answered = [self.joined, socket.done]
                 await asyncio.wait(answered, timeout=30, return_when="FIRST_COMPLETED")

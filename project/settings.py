@@ -260,7 +260,11 @@ if REDIS_CACHE_URL or REDIS_URLS:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_CACHE_URL or REDIS_URLS[0],
-            "OPTIONS": CACHE_OPTIONS,
+            # One pool per process, not per socket (realtime/core/cachepool.py).
+            "OPTIONS": {
+                **CACHE_OPTIONS,
+                "pool_class": "realtime.core.cachepool.SharedConnectionPool",
+            },
             "KEY_PREFIX": REDIS_PREFIX,
         }
     }

@@ -6,6 +6,7 @@ autobahn release changes them. The real-daphne test is
 ``tests/integration/test_fragments.py``.
 """
 
+import pprint
 import struct
 
 import pytest
@@ -76,3 +77,22 @@ def test_too_many_fragments_close_with_1009_and_stop_reading(protocol):
     assert protocol.factory.messages == []
     assert guard.fragments == 5 and protocol.data == b""
     assert protocol.transport.producerState == "paused"
+
+
+def test_a_connection_does_not_pretty_print_autobahns_options(monkeypatch):
+    """autobahn formats its option list for a debug line on every connection;
+    with debug logging off (daphne's default) nothing is rendered."""
+    rendered = []
+    real = pprint.PrettyPrinter.pformat
+    monkeypatch.setattr(
+        pprint.PrettyPrinter,
+        "pformat",
+        lambda self, value: rendered.append(value) or real(self, value),
+    )
+    factory = WebSocketServerFactory("ws://127.0.0.1:9/")
+    factory.protocol = Recorder
+    proto = factory.buildProtocol(None)
+    proto.makeConnection(StringTransport())
+    proto.dataReceived(HANDSHAKE)
+    assert proto.state == proto.STATE_OPEN
+    assert rendered == []

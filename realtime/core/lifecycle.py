@@ -7,15 +7,29 @@ sends each open WebSocket a close frame with 1012 (service restart), waits up
 to ``DUPLEX_SHUTDOWN_GRACE`` seconds (default 5) for the closing handshakes and
 the consumers' disconnect handlers, and only then stops the reactor. Clients
 reconnect (to another process, behind nginx) and resume their streams.
+
+The drain also waits for the database calls in flight, and the process only
+stops once none is left (or the grace is over): every socket's database work
+runs on asgiref's one thread-sensitive thread, and a call that publishes (a
+``chat.send`` after its commit, holding the room's row lock) needs the event
+loop to finish. Stopping the loop under it hung the process in its exit,
+holding that lock, so every other process' posts to the room waited for it.
+Frames a socket receives after the SIGTERM start no new work: the socket has
+been sent 1012, and a client resends what was not acknowledged (``client.js``
+``request``, with a ``cid``). Past the grace, a call still running cannot
+hold the exit: ``EXIT_BOUND`` seconds after the loop stops the process ends.
 """
 
 import logging
 import os
 import signal
 import sys
+import threading
 import time
 import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 
+from asgiref.sync import SyncToAsync
 from channels.security.websocket import WebsocketDenier
 
 from realtime.core.envelope import CloseCode
@@ -27,11 +41,49 @@ _sockets: "weakref.WeakSet" = weakref.WeakSet()
 # Fallback event streams (realtime.core.fallback): closed with 1012 too.
 _streams: "weakref.WeakSet" = weakref.WeakSet()
 _state = {"stopping": False}
+EXIT_BOUND = 3.0  # seconds from the loop's stop to a forced exit
+
+
+class TrackedExecutor(ThreadPoolExecutor):
+    """asgiref's one thread-sensitive thread, knowing how much work is unfinished.
+
+    ``install`` puts it in place of ``SyncToAsync.single_thread_executor``
+    (the thread every ``database_sync_to_async`` call of every socket runs
+    on), so the drain can wait for those calls to finish.
+    """
+
+    def __init__(self):
+        super().__init__(max_workers=1)
+        self.unfinished: set[Future] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self.unfinished.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, future: Future) -> None:
+        with self._lock:
+            self.unfinished.discard(future)
+
+    def cancel_waiting(self) -> int:
+        """Cancel the calls not started yet; how many were cancelled."""
+        with self._lock:
+            waiting = list(self.unfinished)
+        return sum(future.cancel() for future in waiting)
 
 
 def draining() -> bool:
-    """True from the moment SIGTERM begins the drain: ``/readyz`` answers 503."""
+    """True from the moment SIGTERM begins the drain: ``/readyz`` answers 503,
+    and sockets start no new work for the frames they receive."""
     return _state["stopping"]
+
+
+def _database_busy() -> bool:
+    executor = SyncToAsync.single_thread_executor
+    return bool(getattr(executor, "unfinished", None))
 
 
 class GracefulShutdownMiddleware:
@@ -63,6 +115,7 @@ def install() -> None:
     reactor = sys.modules.get("twisted.internet.reactor")
     if reactor is None or not hasattr(reactor, "_asyncioEventloop"):
         return
+    SyncToAsync.single_thread_executor = TrackedExecutor()
     reactor.callWhenRunning(_take_signals, reactor)
 
 
@@ -106,8 +159,32 @@ def _stop_listening(reactor) -> None:
 def _wait(reactor, deadline: float) -> None:
     still_open = [p for p in list(_sockets) if p.state != p.STATE_CLOSED]
     still_open += [s for s in list(_streams) if not s.ended]
-    if still_open and time.monotonic() < deadline:
+    if (still_open or _database_busy()) and time.monotonic() < deadline:
         reactor.callLater(0.05, _wait, reactor, deadline)
         return
     # One more turn of the loop so the last disconnect handlers finish.
-    reactor.callLater(0.2, reactor.stop)
+    reactor.callLater(0.2, _stop, reactor)
+
+
+def _stop(reactor) -> None:
+    """Stop the loop; what waits for the database thread now never will."""
+    executor = SyncToAsync.single_thread_executor
+    if isinstance(executor, TrackedExecutor):
+        cancelled = executor.cancel_waiting()
+        running = len(executor.unfinished)
+        if cancelled or running:
+            log.warning(
+                "SIGTERM grace over: %d database calls cancelled, %d running",
+                cancelled,
+                running,
+            )
+    watchdog = threading.Timer(EXIT_BOUND, _force_exit)
+    watchdog.daemon = True
+    watchdog.start()
+    reactor.stop()
+
+
+def _force_exit() -> None:
+    """The exit is held (a database call still running): end the process."""
+    os.write(2, b"SIGTERM: exit held by a running database call; exiting now\n")
+    os._exit(1)

@@ -215,6 +215,11 @@ errors_total = Counter(
 rate_limited = Counter(
     "duplex_ratelimit_hits_total", "Frames refused by flood control.", ("endpoint",)
 )
+dropped_draining = Counter(
+    "duplex_ws_frames_dropped_draining_total",
+    "Frames received after SIGTERM on sockets closed with 1012, not handled.",
+    ("endpoint",),
+)
 fanout_deliveries = Counter(
     "duplex_fanout_deliveries_total", "Frames the hub handed to local sockets."
 )

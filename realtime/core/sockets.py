@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import aclose_old_connections
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from realtime.core import metrics, sessions
+from realtime.core import lifecycle, metrics, sessions
 from realtime.core.admission import retry_reason
 from realtime.core.envelope import (
     CloseCode,
@@ -53,11 +52,14 @@ class Answer:
 _answering: ContextVar[Answer | None] = ContextVar("answering", default=None)
 
 
-class NoDatabase:
-    """For consumers that never touch the database: skip the thread hop Channels
-    makes before every message (``aclose_old_connections`` through a
-    thread-sensitive ``sync_to_async``), which runs every inbound frame of the
-    process through one thread, one at a time. Put it first in the bases."""
+class NoDispatchHop:
+    """Skip the thread hop Channels makes before every consumer message
+    (``aclose_old_connections`` through a thread-sensitive ``sync_to_async``),
+    which runs every inbound frame of the process through the one database
+    thread, in the queue with every handshake's queries. For consumers that
+    never touch the database, or whose every database call goes through
+    ``database_sync_to_async`` (which closes old connections itself, on that
+    thread). Put it first in the bases."""
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
@@ -116,11 +118,10 @@ class ObservedSocket(AsyncWebsocketConsumer):
             log.warning(
                 "cleanup after close failed: %s", exc, extra=self._log_fields("outage")
             )
-        await aclose_old_connections()
         raise StopConsumer()
 
 
-class JsonSocket(ObservedSocket):
+class JsonSocket(NoDispatchHop, ObservedSocket):
     """A socket that speaks the JSON envelope and receives fan-out through the hub.
 
     Subclasses list their client message types in ``handlers()`` (an allow-list:
@@ -169,8 +170,12 @@ class JsonSocket(ObservedSocket):
         """Check, decode and dispatch one client frame; errors never escape.
 
         Every frame sent while it is handled (its reply, its error) echoes its
-        ``ref``.
+        ``ref``. After SIGTERM a frame starts nothing: the socket has been
+        closed with 1012 and the client sends again what was not answered.
         """
+        if lifecycle.draining():
+            metrics.dropped_draining.inc(self.endpoint)
+            return
         answer = Answer(self)
         token = _answering.set(answer)
         try:

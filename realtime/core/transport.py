@@ -14,8 +14,11 @@ gives every daphne connection a ``FragmentGuard`` (docs/protocol.md,
 """
 
 import functools
+import pprint
 
+import txaio
 from autobahn.util import encode_truncate
+from autobahn.websocket import protocol as autobahn_protocol
 from autobahn.websocket.protocol import PreparedMessage, WebSocketProtocol
 from django.conf import settings
 from twisted.internet import tcp
@@ -24,6 +27,22 @@ from realtime.core import compression
 
 SCOPE_KEY = "duplex.socket"
 OPEN = WebSocketProtocol.STATE_OPEN
+
+
+def _pformat_if_logged(value, *args, **kwargs) -> str:
+    """autobahn's ``pformat``, rendering only when debug lines are logged.
+
+    autobahn pretty-prints its 30-odd options on every new connection for a
+    debug line (``_connectionMade``), whatever the log level: a quarter of
+    daphne's main thread during a reconnect storm (py-spy, docs/performance.md
+    "Crowds"). Its other uses are debug lines too (and ``Timings``, off).
+    """
+    if txaio.get_global_log_level() in ("debug", "trace"):
+        return pprint.pformat(value, *args, **kwargs)
+    return "(not rendered: debug logging is off)"
+
+
+autobahn_protocol.pformat = _pformat_if_logged
 
 
 class DaphneSocket:

@@ -3,12 +3,12 @@
 from django.conf import settings
 
 from realtime.core.envelope import CloseCode, encode
-from realtime.core.sockets import NoDatabase, ObservedSocket
+from realtime.core.sockets import NoDispatchHop, ObservedSocket
 from realtime.core.transport import SCOPE_KEY
 from realtime.echo.protocol import handshake_frame
 
 
-class EchoConsumer(NoDatabase, ObservedSocket):
+class EchoConsumer(NoDispatchHop, ObservedSocket):
     """Send every frame back unchanged: text as text, binary as binary, empty too.
 
     It never touches the database, so it skips Channels' per-message thread hop.

@@ -1,6 +1,6 @@
 """``/ws/notifications/``: the logged-in user's own reliable notification stream."""
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from realtime.core.envelope import (
     CloseCode,
@@ -51,30 +51,30 @@ class NotificationSocket(JsonSocket):
         if self.started:
             raise ProtocolError(ErrorCode.CONFLICT, "The stream has already started.")
         self.started = True
-        last_seq, _ = await sync_to_async(notify.stream_state)(self.user_id)
+        last_seq, _ = await database_sync_to_async(notify.stream_state)(self.user_id)
         reset = after == 0 or after > last_seq or last_seq - after > MAX_REPLAY
         floor = max(last_seq - RECENT, 0) if reset else after
         # Follow before reading, with the window set: a notification stored
         # meanwhile arrives live or in the rows below, and once only.
         self.outbox.start_stream(self.topic, floor=floor)
         await self.follow(self.topic)
-        state, rows = await sync_to_async(_snapshot)(self.user_id, floor)
+        state, rows = await database_sync_to_async(_snapshot)(self.user_id, floor)
         await self.send_json({"type": "notifications.state", **state, "reset": reset})
         self._replay(rows)
 
     async def on_read(self, frame):
         """Mark one read; every tab of the user gets the new count."""
         seq = int_field(frame, "seq", minimum=1)
-        if not await sync_to_async(notify.mark_read)(self.user_id, seq):
+        if not await database_sync_to_async(notify.mark_read)(self.user_id, seq):
             raise ProtocolError(ErrorCode.NOT_FOUND, f"No notification {seq}.")
 
     async def on_read_all(self, frame):
         """Mark all read; every tab of the user gets the new count."""
-        await sync_to_async(notify.mark_read)(self.user_id)
+        await database_sync_to_async(notify.mark_read)(self.user_id)
 
     async def fanout_gap(self, topic, after_seq):
         """This socket fell behind: read what it missed back from the database."""
-        rows = await sync_to_async(notify.after)(
+        rows = await database_sync_to_async(notify.after)(
             self.user_id, after_seq, MAX_GAP_REPLAY
         )
         self._replay(rows)

@@ -1,6 +1,6 @@
 """``/ws/scores/``: a snapshot of the chosen matches, then every change."""
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.sockets import JsonSocket
@@ -51,7 +51,7 @@ class ScoresSocket(JsonSocket):
         matches = read_matches(frame)
         if matches == "all":
             await self.follow(TOPIC_ALL)
-            found = await sync_to_async(_todays_states)()
+            found = await database_sync_to_async(_todays_states)()
             await self.send_json({"type": "scores.snapshot", "matches": found})
             return
         if len(self.following | {match_topic(i) for i in matches}) > MAX_MATCHES + 1:
@@ -60,7 +60,7 @@ class ScoresSocket(JsonSocket):
             )
         for match_id in matches:
             await self.follow(match_topic(match_id))
-        found = await sync_to_async(_states_of)(matches)
+        found = await database_sync_to_async(_states_of)(matches)
         missing = sorted(set(matches) - {s["id"] for s in found})
         for match_id in missing:
             await self.unfollow(match_topic(match_id))

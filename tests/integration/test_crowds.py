@@ -9,12 +9,14 @@ import re
 import types
 from collections import Counter
 
+import psutil
 import pytest
 from django.conf import settings
 
 from bench import accounts
-from bench.crowd import Crowd, chat_endpoint
+from bench.crowd import SITE, Crowd, chat_endpoint
 from realtime.chat.models import Room
+from tests.conftest import REDIS_URL
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CROWD = 300
@@ -54,3 +56,36 @@ async def test_300_users_join_one_room_at_the_same_moment(daphne, crowd_sessions
     await crowd.close_all()
     print(f"\ncrowd of {CROWD}: {report}")
     assert (len(failed), crowd.stats["chat"].ready) == (0, CROWD), report
+
+
+def redis_connections(server) -> int:
+    """The TCP connections the daphne process holds to Redis."""
+    port = int(REDIS_URL.rsplit(":", 1)[1].split("/")[0])
+    process = psutil.Process(server.proc.pid)
+    return sum(
+        1 for c in process.net_connections("tcp") if c.raddr and c.raddr.port == port
+    )
+
+
+@pytest.fixture
+def page_sessions(transactional_db):
+    return accounts.new_sessions(accounts.ensure_users(40))
+
+
+@pytest.mark.timeout(120)
+async def test_redis_connections_do_not_grow_with_the_sockets(daphne, page_sessions):
+    """Each logged-in socket loads its session from the Redis cache: 10 and
+    then 30 more open /ws/site/, and the process holds about as many Redis
+    connections as before the 30 (it held one per socket: Redis' client
+    limit would have been the limit of a crowd)."""
+    server = daphne()
+    target = types.SimpleNamespace(url=server.ws_url, origin=server.origin)
+    first = Crowd(target, settings.SESSION_COOKIE_NAME, in_flight=10)
+    more = Crowd(target, settings.SESSION_COOKIE_NAME, in_flight=10)
+    assert (await first.storm(page_sessions[:10], [SITE]))[1] == []
+    before = redis_connections(server)
+    assert (await more.storm(page_sessions[10:], [SITE]))[1] == []
+    after = redis_connections(server)
+    await first.close_all()
+    await more.close_all()
+    assert after - before < 5, (before, after)
