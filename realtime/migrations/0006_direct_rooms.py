@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('realtime', '0004_game_chat'),
+        ("realtime", "0005_chat_unread_replies"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='room',
-            name='direct_key',
-            field=models.CharField(blank=True, editable=False, max_length=41, null=True, unique=True),
+            model_name="room",
+            name="direct_key",
+            field=models.CharField(
+                blank=True, editable=False, max_length=41, null=True, unique=True
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('goal', 'goal'), ('kick_off', 'kick-off'), ('full_time', 'full-time'), ('price', 'price alert'), ('mention', 'mention'), ('room', 'room message'), ('user', 'followed user'), ('direct', 'direct message')], max_length=16),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("goal", "goal"),
+                    ("kick_off", "kick-off"),
+                    ("full_time", "full-time"),
+                    ("price", "price alert"),
+                    ("mention", "mention"),
+                    ("room", "room message"),
+                    ("user", "followed user"),
+                    ("direct", "direct message"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("realtime", "0004_game_chat"),
+        ("realtime", "0006_direct_rooms"),
     ]
 
     operations = [

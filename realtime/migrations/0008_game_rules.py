@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("realtime", "0004_game_chat"),
+        ("realtime", "0007_pricepoint_volume"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

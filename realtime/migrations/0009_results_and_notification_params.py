@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('realtime', '0004_game_chat'),
+        ("realtime", "0008_game_rules"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='competition',
-            name='table_rev',
+            model_name="competition",
+            name="table_rev",
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='params',
+            model_name="notification",
+            name="params",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]
