@@ -40,7 +40,7 @@ class ScoresSocket(JsonSocket):
                 ErrorCode.TOO_BIG, f"Follow at most {MAX_TABLES} tables at once."
             )
         await self.follow(topic)
-        found = await sync_to_async(scoreboard.standings_frame)(competition)
+        found = await database_sync_to_async(scoreboard.standings_frame)(competition)
         if found is None:
             await self.unfollow(topic)
             raise ProtocolError(ErrorCode.NOT_FOUND, "No such competition.")
