@@ -29,3 +29,14 @@ async def seat(ws, path, user=None):
     communicator, connected, _ = await ws(path, user=user)
     assert connected
     return communicator, await next_frame(communicator, "game.snapshot")
+
+
+async def presence_change(communicator, name: str, online: bool) -> dict:
+    """The next ``game.presence`` saying ``name`` came or went, past the
+    presence frames of other arrivals, which may still be on their way."""
+    from tests.frames import next_frame
+
+    while True:
+        frame = await next_frame(communicator, "game.presence")
+        if frame["user"]["name"] == name and frame["online"] is online:
+            return frame

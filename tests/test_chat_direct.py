@@ -118,11 +118,14 @@ async def test_no_one_else_opens_its_socket(ws, dm, carol, staff):
 
 
 async def test_the_room_list_socket_leaves_it_out_for_others(ws, lobby, dm, carol):
-    """chat.rooms for carol names #lobby only."""
+    """chat.rooms and the unread counts for carol name #lobby only."""
     listing, connected, _ = await ws("/ws/chat/", user=carol)
     assert connected
-    rooms = await next_frame(listing, "chat.rooms")
+    seen = []
+    rooms = await next_frame(listing, "chat.rooms", skip=ANY, seen=seen)
     assert [r["slug"] for r in rooms["rooms"]] == ["lobby"]
+    unreads = [f for f in seen if f["type"] == "chat.unreads"]
+    assert [u["room"] for f in unreads for u in f["rooms"]] == ["lobby"]
     await listing.disconnect()
 
 

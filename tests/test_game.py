@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from realtime.game import service
 from realtime.models import Game, Move
 from tests.frames import next_frame
-from tests.game_helpers import BLACK_WINS, game_row, new_game
+from tests.game_helpers import BLACK_WINS, game_row, new_game, presence_change
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,8 +140,8 @@ async def test_reconnect_restores_the_game_and_sync_resumes_after_a_seq(ws, play
     await black.send_json_to({"type": "game.move", "x": 7, "y": 7})
     await next_frame(white, "game.move")
     await black.disconnect()
-    gone = await next_frame(white, "game.presence")
-    assert gone["online"] is False and gone["user"]["name"] == "ann"
+    gone = await presence_change(white, "ann", online=False)
+    assert gone["color"] == "b"
     await white.send_json_to({"type": "game.move", "x": 8, "y": 8})
     await next_frame(white, "game.move")
 
@@ -216,8 +216,8 @@ async def test_opponent_disconnected_then_claim_after_grace(ws, players, setting
     await black.send_json_to({"type": "game.claim"})
     assert (await next_frame(black, "error"))["reason"] == "opponent_present"
     await white.disconnect()
-    gone = await next_frame(black, "game.presence")
-    assert gone["online"] is False and gone["color"] == "w"
+    gone = await presence_change(black, "bob", online=False)
+    assert gone["color"] == "w"
     await black.send_json_to({"type": "game.claim"})
     assert (await next_frame(black, "error"))["reason"] == "grace_period"
     settings.DUPLEX = {**settings.DUPLEX, "GAME_GRACE_SECONDS": 0}

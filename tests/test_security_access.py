@@ -85,8 +85,13 @@ async def test_private_room_is_absent_from_an_outsiders_room_list(ws, people, se
     ann, _, carol = people
     await sync_to_async(Room.objects.create)(slug="lobby", name="Lobby")
     rooms, _, _ = await ws("/ws/chat/", user=carol)
-    snapshot = await rooms.receive_json_from()
+    seen = []
+    snapshot = await next_frame(rooms, "chat.rooms", skip=ANY, seen=seen)
     assert [r["slug"] for r in snapshot["rooms"]] == ["lobby"]
+    unreads = [
+        u["room"] for f in seen if f["type"] == "chat.unreads" for u in f["rooms"]
+    ]
+    assert unreads == ["lobby"]
     member, _, _ = await ws("/ws/chat/secret/", user=ann)
     await member.send_json_to({"type": "chat.join"})
     await sync_to_async(chat_service.post_message)(secret.pk, ann, SECRET)
