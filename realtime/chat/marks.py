@@ -5,12 +5,17 @@ A mark only moves forward. Each move is published to the user's own topic
 open, on any device, shows the new unread count at once.
 """
 
+import logging
+
 from django.db import IntegrityError, transaction
 
 from realtime.chat.models import ReadMark, Room
 from realtime.chat.protocol import reads_topic
 from realtime.chat.selectors import unread_state
 from realtime.core import fanout
+from realtime.core.outages import SERVICE_ERRORS
+
+log = logging.getLogger("realtime.chat.service")
 
 
 def mark_read(room: Room, user, seq: int) -> bool:
@@ -34,5 +39,13 @@ def mark_read(room: Room, user, seq: int) -> bool:
 
 
 def publish_mark(room: Room, user_id: int) -> None:
-    """Tell the user's room lists their new mark and unread count here."""
-    fanout.publish(reads_topic(user_id), unread_state(room, user_id), key=room.slug)
+    """Tell the user's room lists their new mark and unread count here.
+
+    Best effort: the mark is stored, and a room list counts afresh when it
+    reconnects. A failure here must not turn a stored message's send (which
+    marks the room read) into an error the client would see."""
+    try:
+        state = unread_state(room, user_id)
+        fanout.publish(reads_topic(user_id), state, key=room.slug)
+    except SERVICE_ERRORS as exc:
+        log.warning("Publishing a read mark in %s failed (%s)", room.slug, exc)
