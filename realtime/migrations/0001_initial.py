@@ -8,1093 +8,375 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("auth", "0012_alter_user_first_name_max_length"),
+        ('auth', '0012_alter_user_first_name_max_length'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Competition",
+            name='Competition',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("name", models.CharField(max_length=100, verbose_name="name")),
-                ("slug", models.SlugField(unique=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, verbose_name='name')),
+                ('slug', models.SlugField(unique=True)),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="Instrument",
+            name='Instrument',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "symbol",
-                    models.CharField(
-                        max_length=20,
-                        unique=True,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "^[A-Z0-9][A-Z0-9.\\-]{0,19}$",
-                                "Upper-case letters, digits, dots and dashes (e.g. 600519.SS).",
-                            )
-                        ],
-                        verbose_name="symbol",
-                    ),
-                ),
-                ("name", models.CharField(max_length=100, verbose_name="name")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("stock", "Stock"), ("fund", "Fund")],
-                        default="stock",
-                        max_length=5,
-                        verbose_name="kind",
-                    ),
-                ),
-                (
-                    "currency",
-                    models.CharField(
-                        default="USD", max_length=3, verbose_name="currency"
-                    ),
-                ),
-                (
-                    "reference_price",
-                    models.FloatField(
-                        help_text="Where the simulator starts and what it drifts back to.",
-                        validators=[django.core.validators.MinValueValidator(0.0001)],
-                        verbose_name="reference price",
-                    ),
-                ),
-                (
-                    "volatility",
-                    models.FloatField(
-                        default=2.0,
-                        help_text="Daily volatility in percent (a fund's NAV: well under 1).",
-                        validators=[django.core.validators.MinValueValidator(0.0)],
-                        verbose_name="volatility",
-                    ),
-                ),
-                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('symbol', models.CharField(max_length=20, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9][A-Z0-9.\\-]{0,19}$', 'Upper-case letters, digits, dots and dashes (e.g. 600519.SS).')], verbose_name='symbol')),
+                ('name', models.CharField(max_length=100, verbose_name='name')),
+                ('kind', models.CharField(choices=[('stock', 'Stock'), ('fund', 'Fund')], default='stock', max_length=5, verbose_name='kind')),
+                ('currency', models.CharField(default='USD', max_length=3, verbose_name='currency')),
+                ('reference_price', models.FloatField(help_text='Where the simulator starts and what it drifts back to.', validators=[django.core.validators.MinValueValidator(0.0001)], verbose_name='reference price')),
+                ('volatility', models.FloatField(default=2.0, help_text="Daily volatility in percent (a fund's NAV: well under 1).", validators=[django.core.validators.MinValueValidator(0.0)], verbose_name='volatility')),
+                ('active', models.BooleanField(default=True, verbose_name='active')),
             ],
             options={
-                "verbose_name": "instrument",
-                "verbose_name_plural": "instruments",
-                "ordering": ["symbol"],
+                'verbose_name': 'instrument',
+                'verbose_name_plural': 'instruments',
+                'ordering': ['symbol'],
             },
         ),
         migrations.CreateModel(
-            name="NotificationStream",
+            name='NotificationStream',
             fields=[
-                (
-                    "user",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        primary_key=True,
-                        related_name="+",
-                        serialize=False,
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                ("last_seq", models.PositiveBigIntegerField(default=0)),
-                ("unread", models.PositiveIntegerField(default=0)),
+                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to=settings.AUTH_USER_MODEL)),
+                ('last_seq', models.PositiveBigIntegerField(default=0)),
+                ('unread', models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name="Team",
+            name='Team',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("name", models.CharField(max_length=100, verbose_name="name")),
-                (
-                    "short_name",
-                    models.CharField(max_length=12, verbose_name="short name"),
-                ),
-                ("slug", models.SlugField(unique=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, verbose_name='name')),
+                ('short_name', models.CharField(max_length=12, verbose_name='short name')),
+                ('slug', models.SlugField(unique=True)),
             ],
             options={
-                "ordering": ["name"],
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="Game",
+            name='Game',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("waiting", "waiting for a player"),
-                            ("active", "in progress"),
-                            ("finished", "finished"),
-                            ("aborted", "aborted"),
-                        ],
-                        db_index=True,
-                        default="waiting",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "result",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "none"),
-                            ("b", "black wins"),
-                            ("w", "white wins"),
-                            ("draw", "draw"),
-                        ],
-                        default="",
-                        max_length=5,
-                    ),
-                ),
-                (
-                    "reason",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("", "none"),
-                            ("five", "five in a row"),
-                            ("full", "full board"),
-                            ("resign", "resignation"),
-                            ("timeout", "time out"),
-                            ("abandon", "opponent left"),
-                            ("aborted", "aborted by a moderator"),
-                        ],
-                        default="",
-                        max_length=10,
-                    ),
-                ),
-                ("note", models.CharField(blank=True, max_length=200)),
-                ("winning_line", models.JSONField(blank=True, default=list)),
-                (
-                    "board",
-                    models.CharField(
-                        default=".................................................................................................................................................................................................................................",
-                        max_length=225,
-                    ),
-                ),
-                ("clock_ms", models.PositiveIntegerField(blank=True, null=True)),
-                ("black_ms", models.IntegerField(blank=True, null=True)),
-                ("white_ms", models.IntegerField(blank=True, null=True)),
-                ("turn_started_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "deadline",
-                    models.DateTimeField(blank=True, db_index=True, null=True),
-                ),
-                ("black_away_since", models.DateTimeField(blank=True, null=True)),
-                ("white_away_since", models.DateTimeField(blank=True, null=True)),
-                ("seq", models.PositiveIntegerField(default=0)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("started_at", models.DateTimeField(blank=True, null=True)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "black",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="games_as_black",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "rematch",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="rematch_of",
-                        to="realtime.game",
-                    ),
-                ),
-                (
-                    "rematch_offered_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "white",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="games_as_white",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "winner",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="games_won",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('waiting', 'waiting for a player'), ('active', 'in progress'), ('finished', 'finished'), ('aborted', 'aborted')], db_index=True, default='waiting', max_length=10)),
+                ('result', models.CharField(blank=True, choices=[('', 'none'), ('b', 'black wins'), ('w', 'white wins'), ('draw', 'draw')], default='', max_length=5)),
+                ('reason', models.CharField(blank=True, choices=[('', 'none'), ('five', 'five in a row'), ('full', 'full board'), ('resign', 'resignation'), ('timeout', 'time out'), ('abandon', 'opponent left'), ('aborted', 'aborted by a moderator')], default='', max_length=10)),
+                ('note', models.CharField(blank=True, max_length=200)),
+                ('winning_line', models.JSONField(blank=True, default=list)),
+                ('board', models.CharField(default='.................................................................................................................................................................................................................................', max_length=225)),
+                ('clock_ms', models.PositiveIntegerField(blank=True, null=True)),
+                ('black_ms', models.IntegerField(blank=True, null=True)),
+                ('white_ms', models.IntegerField(blank=True, null=True)),
+                ('turn_started_at', models.DateTimeField(blank=True, null=True)),
+                ('deadline', models.DateTimeField(blank=True, db_index=True, null=True)),
+                ('black_away_since', models.DateTimeField(blank=True, null=True)),
+                ('white_away_since', models.DateTimeField(blank=True, null=True)),
+                ('seq', models.PositiveIntegerField(default=0)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('black', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='games_as_black', to=settings.AUTH_USER_MODEL)),
+                ('rematch', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rematch_of', to='realtime.game')),
+                ('rematch_offered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('white', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='games_as_white', to=settings.AUTH_USER_MODEL)),
+                ('winner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='games_won', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-created_at"],
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="Quote",
+            name='Quote',
             fields=[
-                (
-                    "instrument",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        primary_key=True,
-                        related_name="quote",
-                        serialize=False,
-                        to="realtime.instrument",
-                    ),
-                ),
-                ("last", models.FloatField()),
-                ("open", models.FloatField()),
-                ("high", models.FloatField()),
-                ("low", models.FloatField()),
-                ("prev_close", models.FloatField()),
-                ("volume", models.BigIntegerField(default=0)),
-                ("updated_at", models.DateTimeField()),
+                ('instrument', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='quote', serialize=False, to='realtime.instrument')),
+                ('last', models.FloatField()),
+                ('open', models.FloatField()),
+                ('high', models.FloatField()),
+                ('low', models.FloatField()),
+                ('prev_close', models.FloatField()),
+                ('volume', models.BigIntegerField(default=0)),
+                ('updated_at', models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name="Match",
+            name='Match',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("kickoff", models.DateTimeField(verbose_name="kick-off")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("scheduled", "upcoming"),
-                            ("live", "live"),
-                            ("half_time", "half-time"),
-                            ("finished", "finished"),
-                        ],
-                        default="scheduled",
-                        max_length=12,
-                    ),
-                ),
-                ("minute", models.PositiveSmallIntegerField(default=0)),
-                ("home_score", models.PositiveSmallIntegerField(default=0)),
-                ("away_score", models.PositiveSmallIntegerField(default=0)),
-                ("simulated", models.BooleanField(default=False)),
-                ("rev", models.PositiveIntegerField(default=0, editable=False)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "competition",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="matches",
-                        to="realtime.competition",
-                    ),
-                ),
-                (
-                    "away",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="realtime.team",
-                    ),
-                ),
-                (
-                    "home",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="realtime.team",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kickoff', models.DateTimeField(verbose_name='kick-off')),
+                ('status', models.CharField(choices=[('scheduled', 'upcoming'), ('live', 'live'), ('half_time', 'half-time'), ('finished', 'finished')], default='scheduled', max_length=12)),
+                ('minute', models.PositiveSmallIntegerField(default=0)),
+                ('home_score', models.PositiveSmallIntegerField(default=0)),
+                ('away_score', models.PositiveSmallIntegerField(default=0)),
+                ('simulated', models.BooleanField(default=False)),
+                ('rev', models.PositiveIntegerField(default=0, editable=False)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('competition', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matches', to='realtime.competition')),
+                ('away', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='realtime.team')),
+                ('home', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='realtime.team')),
             ],
             options={
-                "verbose_name_plural": "matches",
-                "ordering": ["kickoff", "pk"],
+                'verbose_name_plural': 'matches',
+                'ordering': ['kickoff', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="Room",
+            name='Room',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("name", models.CharField(max_length=80, verbose_name="name")),
-                (
-                    "slug",
-                    models.SlugField(
-                        help_text="ASCII letters, digits, - and _: the room's URL.",
-                        max_length=60,
-                        unique=True,
-                        verbose_name="slug",
-                    ),
-                ),
-                (
-                    "topic",
-                    models.CharField(blank=True, max_length=200, verbose_name="topic"),
-                ),
-                (
-                    "is_public",
-                    models.BooleanField(
-                        default=True,
-                        help_text="Private rooms admit members only.",
-                        verbose_name="public",
-                    ),
-                ),
-                (
-                    "max_length",
-                    models.PositiveIntegerField(
-                        default=1000,
-                        validators=[
-                            django.core.validators.MinValueValidator(1),
-                            django.core.validators.MaxValueValidator(4000),
-                        ],
-                        verbose_name="message length limit",
-                    ),
-                ),
-                (
-                    "slow_mode_seconds",
-                    models.PositiveIntegerField(
-                        default=0,
-                        help_text="Minimum seconds between two messages of one user (0: off).",
-                        verbose_name="slow mode (seconds)",
-                    ),
-                ),
-                (
-                    "closed",
-                    models.BooleanField(
-                        default=False,
-                        help_text="Closing disconnects everyone; the room stays readable here.",
-                        verbose_name="closed or archived",
-                    ),
-                ),
-                (
-                    "closed_reason",
-                    models.CharField(
-                        blank=True, max_length=200, verbose_name="reason for closing"
-                    ),
-                ),
-                ("last_seq", models.PositiveBigIntegerField(default=0, editable=False)),
-                (
-                    "published_seq",
-                    models.PositiveBigIntegerField(default=0, editable=False),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "members",
-                    models.ManyToManyField(
-                        blank=True,
-                        related_name="chat_rooms",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="members",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=80, verbose_name='name')),
+                ('slug', models.SlugField(help_text="ASCII letters, digits, - and _: the room's URL.", max_length=60, unique=True, verbose_name='slug')),
+                ('topic', models.CharField(blank=True, max_length=200, verbose_name='topic')),
+                ('is_public', models.BooleanField(default=True, help_text='Private rooms admit members only.', verbose_name='public')),
+                ('max_length', models.PositiveIntegerField(default=1000, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(4000)], verbose_name='message length limit')),
+                ('slow_mode_seconds', models.PositiveIntegerField(default=0, help_text='Minimum seconds between two messages of one user (0: off).', verbose_name='slow mode (seconds)')),
+                ('closed', models.BooleanField(default=False, help_text='Closing disconnects everyone; the room stays readable here.', verbose_name='closed or archived')),
+                ('closed_reason', models.CharField(blank=True, max_length=200, verbose_name='reason for closing')),
+                ('last_seq', models.PositiveBigIntegerField(default=0, editable=False)),
+                ('published_seq', models.PositiveBigIntegerField(default=0, editable=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('members', models.ManyToManyField(blank=True, related_name='chat_rooms', to=settings.AUTH_USER_MODEL, verbose_name='members')),
             ],
             options={
-                "verbose_name": "chat room",
-                "verbose_name_plural": "chat rooms",
-                "ordering": ["name"],
+                'verbose_name': 'chat room',
+                'verbose_name_plural': 'chat rooms',
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="Mute",
+            name='Mute',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "until",
-                    models.DateTimeField(
-                        blank=True,
-                        help_text="Empty: for good.",
-                        null=True,
-                        verbose_name="until",
-                    ),
-                ),
-                (
-                    "reason",
-                    models.CharField(blank=True, max_length=200, verbose_name="reason"),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="user",
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="realtime.room",
-                        verbose_name="room",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('until', models.DateTimeField(blank=True, help_text='Empty: for good.', null=True, verbose_name='until')),
+                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='realtime.room', verbose_name='room')),
             ],
             options={
-                "verbose_name": "mute",
-                "verbose_name_plural": "mutes",
-                "ordering": ["-created_at"],
-                "abstract": False,
+                'verbose_name': 'mute',
+                'verbose_name_plural': 'mutes',
+                'ordering': ['-created_at'],
+                'abstract': False,
             },
         ),
         migrations.CreateModel(
-            name="Message",
+            name='Message',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "author_name",
-                    models.CharField(max_length=150, verbose_name="author"),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[("text", "message"), ("announcement", "announcement")],
-                        default="text",
-                        max_length=16,
-                    ),
-                ),
-                ("text", models.TextField(blank=True, verbose_name="text")),
-                (
-                    "image",
-                    models.FileField(
-                        blank=True, upload_to="chat/", verbose_name="image"
-                    ),
-                ),
-                (
-                    "seq",
-                    models.PositiveBigIntegerField(editable=False, verbose_name="seq"),
-                ),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="posted"
-                    ),
-                ),
-                (
-                    "edited_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="edited"),
-                ),
-                (
-                    "deleted_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="deleted"),
-                ),
-                (
-                    "author",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="chat_messages",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="messages",
-                        to="realtime.room",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('author_name', models.CharField(max_length=150, verbose_name='author')),
+                ('kind', models.CharField(choices=[('text', 'message'), ('announcement', 'announcement')], default='text', max_length=16)),
+                ('text', models.TextField(blank=True, verbose_name='text')),
+                ('image', models.FileField(blank=True, upload_to='chat/', verbose_name='image')),
+                ('seq', models.PositiveBigIntegerField(editable=False, verbose_name='seq')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='posted')),
+                ('edited_at', models.DateTimeField(blank=True, null=True, verbose_name='edited')),
+                ('deleted_at', models.DateTimeField(blank=True, null=True, verbose_name='deleted')),
+                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='chat_messages', to=settings.AUTH_USER_MODEL)),
+                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='realtime.room')),
             ],
             options={
-                "verbose_name": "chat message",
-                "verbose_name_plural": "chat messages",
-                "ordering": ["room", "seq"],
+                'verbose_name': 'chat message',
+                'verbose_name_plural': 'chat messages',
+                'ordering': ['room', 'seq'],
             },
         ),
         migrations.CreateModel(
-            name="Ban",
+            name='Ban',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "until",
-                    models.DateTimeField(
-                        blank=True,
-                        help_text="Empty: for good.",
-                        null=True,
-                        verbose_name="until",
-                    ),
-                ),
-                (
-                    "reason",
-                    models.CharField(blank=True, max_length=200, verbose_name="reason"),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="user",
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="realtime.room",
-                        verbose_name="room",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('until', models.DateTimeField(blank=True, help_text='Empty: for good.', null=True, verbose_name='until')),
+                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='realtime.room', verbose_name='room')),
             ],
             options={
-                "verbose_name": "ban",
-                "verbose_name_plural": "bans",
-                "ordering": ["-created_at"],
-                "abstract": False,
+                'verbose_name': 'ban',
+                'verbose_name_plural': 'bans',
+                'ordering': ['-created_at'],
+                'abstract': False,
             },
         ),
         migrations.CreateModel(
-            name="RoomEvent",
+            name='RoomEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("seq", models.PositiveBigIntegerField()),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("message", "message"),
-                            ("edit", "edit"),
-                            ("delete", "delete"),
-                        ],
-                        max_length=8,
-                    ),
-                ),
-                ("at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "message",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="realtime.message",
-                    ),
-                ),
-                (
-                    "room",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="events",
-                        to="realtime.room",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('seq', models.PositiveBigIntegerField()),
+                ('kind', models.CharField(choices=[('message', 'message'), ('edit', 'edit'), ('delete', 'delete')], max_length=8)),
+                ('at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('message', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='realtime.message')),
+                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='realtime.room')),
             ],
             options={
-                "ordering": ["room", "seq"],
+                'ordering': ['room', 'seq'],
             },
         ),
         migrations.CreateModel(
-            name="RoomFollow",
+            name='RoomFollow',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("room_slug", models.SlugField(max_length=64)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('room_slug', models.SlugField(max_length=64)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="MatchEvent",
+            name='MatchEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("kick_off", "kick-off"),
-                            ("goal", "goal"),
-                            ("card", "card"),
-                            ("substitution", "substitution"),
-                            ("half_time", "half-time"),
-                            ("full_time", "full-time"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                ("minute", models.PositiveSmallIntegerField(default=0)),
-                (
-                    "player",
-                    models.CharField(blank=True, max_length=100, verbose_name="player"),
-                ),
-                (
-                    "detail",
-                    models.CharField(blank=True, max_length=200, verbose_name="detail"),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "match",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="events",
-                        to="realtime.match",
-                    ),
-                ),
-                (
-                    "team",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="realtime.team",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('kick_off', 'kick-off'), ('goal', 'goal'), ('card', 'card'), ('substitution', 'substitution'), ('half_time', 'half-time'), ('full_time', 'full-time')], max_length=16)),
+                ('minute', models.PositiveSmallIntegerField(default=0)),
+                ('player', models.CharField(blank=True, max_length=100, verbose_name='player')),
+                ('detail', models.CharField(blank=True, max_length=200, verbose_name='detail')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('match', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='realtime.match')),
+                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='realtime.team')),
             ],
             options={
-                "ordering": ["minute", "pk"],
+                'ordering': ['minute', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="TeamFollow",
+            name='TeamFollow',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "team",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="followers",
-                        to="realtime.team",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='followers', to='realtime.team')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="UserFollow",
+            name='UserFollow',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "followed",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "follower",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('followed', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('follower', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
         migrations.CreateModel(
-            name="Watchlist",
+            name='Watchlist',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("position", models.PositiveSmallIntegerField(default=0)),
-                (
-                    "instrument",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="realtime.instrument",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="watchlist",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('position', models.PositiveSmallIntegerField(default=0)),
+                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='realtime.instrument')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='watchlist', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["position", "id"],
+                'ordering': ['position', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Move",
+            name='Move',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("seq", models.PositiveIntegerField()),
-                ("number", models.PositiveSmallIntegerField()),
-                ("color", models.CharField(max_length=1)),
-                ("x", models.PositiveSmallIntegerField()),
-                ("y", models.PositiveSmallIntegerField()),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "game",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="moves",
-                        to="realtime.game",
-                    ),
-                ),
-                (
-                    "player",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('seq', models.PositiveIntegerField()),
+                ('number', models.PositiveSmallIntegerField()),
+                ('color', models.CharField(max_length=1)),
+                ('x', models.PositiveSmallIntegerField()),
+                ('y', models.PositiveSmallIntegerField()),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('game', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='moves', to='realtime.game')),
+                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["game", "seq"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("game", "seq"), name="game_move_seq"
-                    ),
-                    models.UniqueConstraint(
-                        fields=("game", "x", "y"), name="game_move_cell"
-                    ),
-                ],
+                'ordering': ['game', 'seq'],
+                'constraints': [models.UniqueConstraint(fields=('game', 'seq'), name='game_move_seq'), models.UniqueConstraint(fields=('game', 'x', 'y'), name='game_move_cell')],
             },
         ),
         migrations.CreateModel(
-            name="Notification",
+            name='Notification',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("seq", models.PositiveBigIntegerField()),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("goal", "goal"),
-                            ("kick_off", "kick-off"),
-                            ("full_time", "full-time"),
-                            ("price", "price alert"),
-                            ("mention", "mention"),
-                            ("room", "room message"),
-                            ("user", "followed user"),
-                        ],
-                        max_length=16,
-                    ),
-                ),
-                ("title", models.CharField(max_length=200)),
-                ("body", models.CharField(blank=True, max_length=300)),
-                ("url", models.CharField(blank=True, max_length=200)),
-                ("read", models.BooleanField(default=False)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('seq', models.PositiveBigIntegerField()),
+                ('kind', models.CharField(choices=[('goal', 'goal'), ('kick_off', 'kick-off'), ('full_time', 'full-time'), ('price', 'price alert'), ('mention', 'mention'), ('room', 'room message'), ('user', 'followed user')], max_length=16)),
+                ('title', models.CharField(max_length=200)),
+                ('body', models.CharField(blank=True, max_length=300)),
+                ('url', models.CharField(blank=True, max_length=200)),
+                ('read', models.BooleanField(default=False)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["-seq"],
-                "indexes": [
-                    models.Index(fields=["user", "read"], name="notification_unread")
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("user", "seq"), name="notification_seq"
-                    )
-                ],
+                'ordering': ['-seq'],
+                'indexes': [models.Index(fields=['user', 'read'], name='notification_unread')],
+                'constraints': [models.UniqueConstraint(fields=('user', 'seq'), name='notification_seq')],
             },
         ),
         migrations.CreateModel(
-            name="PriceAlert",
+            name='PriceAlert',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("symbol", models.CharField(max_length=16)),
-                (
-                    "direction",
-                    models.CharField(
-                        choices=[
-                            ("above", "rises to or above"),
-                            ("below", "falls to or below"),
-                        ],
-                        max_length=5,
-                    ),
-                ),
-                ("level", models.DecimalField(decimal_places=4, max_digits=14)),
-                ("armed", models.BooleanField(default=True)),
-                ("fired_count", models.PositiveIntegerField(default=0)),
-                ("last_fired_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('symbol', models.CharField(max_length=16)),
+                ('direction', models.CharField(choices=[('above', 'rises to or above'), ('below', 'falls to or below')], max_length=5)),
+                ('level', models.DecimalField(decimal_places=4, max_digits=14)),
+                ('armed', models.BooleanField(default=True)),
+                ('fired_count', models.PositiveIntegerField(default=0)),
+                ('last_fired_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "ordering": ["symbol", "level"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("user", "symbol", "direction", "level"),
-                        name="price_alert_once",
-                    )
-                ],
+                'ordering': ['symbol', 'level'],
+                'constraints': [models.UniqueConstraint(fields=('user', 'symbol', 'direction', 'level'), name='price_alert_once')],
             },
         ),
         migrations.CreateModel(
-            name="PricePoint",
+            name='PricePoint',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("price", models.FloatField()),
-                ("at", models.DateTimeField()),
-                (
-                    "instrument",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="history",
-                        to="realtime.instrument",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('price', models.FloatField()),
+                ('at', models.DateTimeField()),
+                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history', to='realtime.instrument')),
             ],
             options={
-                "indexes": [
-                    models.Index(
-                        fields=["instrument", "-at"],
-                        name="realtime_pr_instrum_999edc_idx",
-                    )
-                ],
+                'indexes': [models.Index(fields=['instrument', '-at'], name='realtime_pr_instrum_999edc_idx')],
             },
         ),
         migrations.AddConstraint(
-            model_name="message",
-            constraint=models.UniqueConstraint(
-                fields=("room", "seq"), name="chat_message_seq"
-            ),
+            model_name='message',
+            constraint=models.UniqueConstraint(fields=('room', 'seq'), name='chat_message_seq'),
         ),
         migrations.AddConstraint(
-            model_name="roomevent",
-            constraint=models.UniqueConstraint(
-                fields=("room", "seq"), name="chat_event_seq"
-            ),
+            model_name='roomevent',
+            constraint=models.UniqueConstraint(fields=('room', 'seq'), name='chat_event_seq'),
         ),
         migrations.AddConstraint(
-            model_name="roomfollow",
-            constraint=models.UniqueConstraint(
-                fields=("user", "room_slug"), name="room_follow_once"
-            ),
+            model_name='roomfollow',
+            constraint=models.UniqueConstraint(fields=('user', 'room_slug'), name='room_follow_once'),
         ),
         migrations.AddConstraint(
-            model_name="match",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("home", models.F("away")), _negated=True),
-                name="match_two_teams",
-            ),
+            model_name='match',
+            constraint=models.CheckConstraint(condition=models.Q(('home', models.F('away')), _negated=True), name='match_two_teams'),
         ),
         migrations.AddConstraint(
-            model_name="teamfollow",
-            constraint=models.UniqueConstraint(
-                fields=("user", "team"), name="team_follow_once"
-            ),
+            model_name='teamfollow',
+            constraint=models.UniqueConstraint(fields=('user', 'team'), name='team_follow_once'),
         ),
         migrations.AddConstraint(
-            model_name="userfollow",
-            constraint=models.UniqueConstraint(
-                fields=("follower", "followed"), name="user_follow_once"
-            ),
+            model_name='userfollow',
+            constraint=models.UniqueConstraint(fields=('follower', 'followed'), name='user_follow_once'),
         ),
         migrations.AddConstraint(
-            model_name="userfollow",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("follower", models.F("followed")), _negated=True),
-                name="user_follow_not_self",
-            ),
+            model_name='userfollow',
+            constraint=models.CheckConstraint(condition=models.Q(('follower', models.F('followed')), _negated=True), name='user_follow_not_self'),
         ),
         migrations.AddConstraint(
-            model_name="watchlist",
-            constraint=models.UniqueConstraint(
-                fields=("user", "instrument"), name="watchlist_once_per_user"
-            ),
+            model_name='watchlist',
+            constraint=models.UniqueConstraint(fields=('user', 'instrument'), name='watchlist_once_per_user'),
         ),
     ]

@@ -6,61 +6,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("realtime", "0001_initial"),
+        ('realtime', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="AccessToken",
+            name='AccessToken',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="ID",
-                    ),
-                ),
-                ("name", models.CharField(max_length=64, verbose_name="name")),
-                (
-                    "digest",
-                    models.CharField(editable=False, max_length=64, unique=True),
-                ),
-                (
-                    "hint",
-                    models.CharField(
-                        editable=False, max_length=12, verbose_name="starts with"
-                    ),
-                ),
-                (
-                    "created_at",
-                    models.DateTimeField(auto_now_add=True, verbose_name="created"),
-                ),
-                (
-                    "last_used_at",
-                    models.DateTimeField(
-                        blank=True, null=True, verbose_name="last used"
-                    ),
-                ),
-                (
-                    "revoked_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="revoked"),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="access_tokens",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=64, verbose_name='name')),
+                ('digest', models.CharField(editable=False, max_length=64, unique=True)),
+                ('hint', models.CharField(editable=False, max_length=12, verbose_name='starts with')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
+                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_tokens', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "access token",
-                "ordering": ["-created_at", "-id"],
+                'verbose_name': 'access token',
+                'ordering': ['-created_at', '-id'],
             },
         ),
     ]

@@ -5,28 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("realtime", "0002_access_token"),
+        ('realtime', '0002_access_token'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="message",
-            name="cid",
-            field=models.CharField(
-                blank=True,
-                editable=False,
-                max_length=64,
-                verbose_name="client message id",
-            ),
+            model_name='message',
+            name='cid',
+            field=models.CharField(blank=True, editable=False, max_length=64, verbose_name='client message id'),
         ),
         migrations.AddConstraint(
-            model_name="message",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("cid", ""), _negated=True),
-                fields=("room", "author", "cid"),
-                name="chat_message_cid",
-            ),
+            model_name='message',
+            constraint=models.UniqueConstraint(condition=models.Q(('cid', ''), _negated=True), fields=('room', 'author', 'cid'), name='chat_message_cid'),
         ),
     ]
