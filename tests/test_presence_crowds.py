@@ -94,3 +94,38 @@ async def test_a_diff_failing_while_the_next_waits_leaves_the_next_to_go_out(
             break
     assert [m["name"] for m in sent[1]["joins"]] == ["ann", "bob"]
     assert "failed" not in caplog.text
+
+
+async def test_messages_in_a_crowded_room_nobody_follows_read_no_presence(
+    session_for, settings
+):
+    """60 members, 20 of whom post: the messages reach everyone, and the
+    room's member list is not read once per message (to skip present
+    followers, of whom there are none), only for the presence diffs."""
+    from realtime.core.presence import reads
+
+    settings.DUPLEX = {**settings.DUPLEX, "MAX_HANDSHAKES": 1000}
+    await Room.objects.acreate(slug="crowd", name="Crowd")
+    users = await sync_to_async(crowd)(60)
+
+    async def member(user):
+        key = await sync_to_async(session_for)(user)
+        cookie = f"{django_settings.SESSION_COOKIE_NAME}={key}".encode()
+        headers = [(b"origin", ORIGIN.encode()), (b"cookie", cookie)]
+        communicator = WebsocketCommunicator(application, "/ws/chat/crowd/", headers)
+        assert (await communicator.connect(timeout=60))[0]
+        await communicator.send_json_to({"type": "chat.join", "after": 0})
+        return communicator
+
+    sockets = await asyncio.gather(*(member(user) for user in users))
+    await asyncio.gather(*(drain(s, quiet=1.5) for s in sockets))
+    before = reads.values[()]
+    for n, poster in enumerate(sockets[:20]):
+        await poster.send_json_to({"type": "chat.send", "text": f"hello {n}"})
+    got = await asyncio.gather(*(drain(s, quiet=1.5) for s in sockets))
+    texts = [
+        {f["text"] for f in frames if f["type"] == "chat.message"} for frames in got
+    ]
+    assert all(len(t) == 20 for t in texts), [len(t) for t in texts]
+    assert reads.values[()] - before < 20
+    await asyncio.gather(*(s.disconnect() for s in sockets))

@@ -130,3 +130,8 @@ _rooms = PerLoop(RoomPresence)
 
 def room_presence() -> RoomPresence:
     return _rooms.get()
+
+
+async def online_ids(place: str) -> set[int]:
+    """The ids of the users in a place now, from the shared member read."""
+    return {member["id"] for member in await room_presence().members(place)}

@@ -20,12 +20,18 @@ import time
 
 from django.conf import settings
 
+from realtime.core import metrics
 from realtime.core.perloop import PerLoop
 
 log = logging.getLogger(__name__)
 
 TTL = 30.0
 RENEW_EVERY = 10.0
+
+reads = metrics.Counter(
+    "duplex_presence_reads_total",
+    "Reads of a place's whole member list (one Redis HGETALL each).",
+)
 
 
 class _MemoryStore:
@@ -150,6 +156,7 @@ class Presence:
     async def members(self, place: str) -> list[dict]:
         """Online users of a place, one per user: ``[{"id", "name"}]``, by name."""
         now = time.time()
+        reads.inc()
         entries = await self._quietly(self.store.entries(place))
         if entries is None:  # the store is down: this process' own sockets
             entries = {c: e for (p, c), e in self.local.items() if p == place}

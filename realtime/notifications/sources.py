@@ -4,14 +4,14 @@ Connected from ``RealtimeConfig.ready``. Chat and quotes are reached only
 through ``realtime.signals``; scores through ``scoreboard.match_moments``.
 """
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.text import Truncator
 
-from realtime.core.presence import get_presence
+from realtime.chat.presence import online_ids
 from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
 from realtime.notifications import alerts as price_alerts
 from realtime.notifications import service as notify
@@ -45,28 +45,38 @@ def on_match_moments(sender, match_id: int, moments: list[str], **kwargs):
 
 
 @receiver(message_posted, dispatch_uid="notifications.message_posted")
-async def on_message_posted(
+def on_message_posted(
     sender, room_slug, room_public, author_id, author_name, text, mentions, **kwargs
 ):
     """Mentions always notify; the other member of a direct room, followers of
-    a public room or of the author do when they are not in the room right now."""
-    present = {m["id"] for m in await get_presence().members(f"chat.{room_slug}")}
-    direct_to = [i for i in kwargs.get("direct_to", []) if i not in present]
-    await sync_to_async(_notify_chat)(
-        room_slug,
-        room_public,
-        author_id,
-        author_name,
-        text,
-        mentions,
-        present,
-        direct_to=direct_to,
+    a public room or of the author do when they are not in the room right now.
+
+    Sent from the database thread (``chat.service``), after the message is
+    stored. The room's presence is read only when someone might be skipped
+    for being there, and then shared with the room's other member reads: a
+    crowded room nobody follows costs no presence read per message.
+    """
+    targets = _chat_targets(
+        room_slug, room_public, author_id, mentions, kwargs.get("direct_to", ())
     )
+    if any(kind != "mention" for kind in targets.values()):
+        present = async_to_sync(online_ids)(f"chat.{room_slug}")
+        targets = {
+            user_id: kind
+            for user_id, kind in targets.items()
+            if kind == "mention" or user_id not in present
+        }
+    params = {
+        "author": author_name,
+        "room": room_slug,
+        "text": Truncator(text).chars(140),
+    }
+    for user_id, kind in sorted(targets.items()):
+        notify.notify(user_id, kind, url=f"/chat/{room_slug}/", params=params)
 
 
-def _notify_chat(
-    room_slug, public, author_id, author_name, text, mentions, present, direct_to=()
-):
+def _chat_targets(room_slug, public, author_id, mentions, direct_to) -> dict[int, str]:
+    """Who might hear of a message, and why: ``{user_id: kind}``."""
     targets: dict[int, str] = {}
     named = get_user_model().objects.filter(username__in=mentions[:MAX_MENTIONS])
     for user_id in named.values_list("pk", flat=True):
@@ -76,20 +86,12 @@ def _notify_chat(
     if public:  # a private room's members are chat's business, not ours
         room = RoomFollow.objects.filter(room_slug=room_slug)
         for user_id in room.values_list("user_id", flat=True):
-            if user_id not in present:
-                targets.setdefault(user_id, "room")
+            targets.setdefault(user_id, "room")
         fans = UserFollow.objects.filter(followed_id=author_id)
         for user_id in fans.values_list("follower_id", flat=True):
-            if user_id not in present:
-                targets.setdefault(user_id, "user")
+            targets.setdefault(user_id, "user")
     targets.pop(author_id, None)
-    params = {
-        "author": author_name,
-        "room": room_slug,
-        "text": Truncator(text).chars(140),
-    }
-    for user_id, kind in sorted(targets.items()):
-        notify.notify(user_id, kind, url=f"/chat/{room_slug}/", params=params)
+    return targets
 
 
 @receiver(price_ticked, dispatch_uid="notifications.price_ticked")
