@@ -86,6 +86,8 @@ def test_a_storm_past_the_admission_limit_gets_1013_with_a_hint_never_a_drop(
     outcomes = [outcome for outcome, _ in log]
     dropped = [detail for outcome, detail in log if outcome == "dropped"]
     refusals = {detail[0] for outcome, detail in log if outcome == "refused"}
+    hints = [int(RETRY.search(d[1]).group(1)) for o, d in log if o == "refused"]
+    print(f"{len(hints)} refusals, hints {sorted(set(hints))}")
     assert dropped == []
     assert outcomes.count("joined") == USERS
     assert refusals == {1013}, "some came too early, and were told so"
