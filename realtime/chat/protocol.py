@@ -42,7 +42,7 @@ def activity_topic(slug: str) -> str:
 
 
 def reads_topic(user_id: int) -> str:
-    """A user's read marks, to every room list they have open."""
+    """A user's read marks and new direct rooms, to every room list they have open."""
     return f"chat.reads.{user_id}"
 
 
@@ -308,6 +308,15 @@ class ActivityFrame(TypedDict):
     id: int
     message_seq: int
     user: int  # the message's author (0: none)
+
+
+class DirectFrame(TypedDict):
+    """``/ws/chat/``: a direct room of the reader's was started (by either of
+    the two), to the room lists of its two members only."""
+
+    type: Literal["chat.direct"]
+    room: str  # its slug
+    with_user: UserRef  # the other member, as the reader sees the room
 
 
 def after_field(frame: dict) -> int:
