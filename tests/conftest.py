@@ -196,26 +196,36 @@ def session_for(db):
     return create
 
 
+def _with_cookie(headers, cookie: str):
+    """``headers`` with ``cookie`` added to their one Cookie header."""
+    given = [value.decode() for name, value in headers if name == b"cookie"]
+    yield from ((name, value) for name, value in headers if name != b"cookie")
+    yield b"cookie", "; ".join([*given, cookie]).encode()
+
+
 @pytest.fixture
 def ws(session_for):
     """Open WebSocket communicators on the real application; all closed at teardown.
 
     ``await ws("/ws/chat/lobby/", user=ann, subprotocols=["chat"])`` returns
-    ``(communicator, connected, subprotocol)``.
+    ``(communicator, connected, subprotocol)``; ``headers`` adds handshake
+    headers (``[(b"accept-language", b"zh-hans")]``).
     """
     from channels.testing import WebsocketCommunicator
     from django.conf import settings as django_settings
 
     from project.asgi import application
 
-    async def open_socket(path, user=None, subprotocols=None, origin=ORIGIN):
+    async def open_socket(
+        path, user=None, subprotocols=None, origin=ORIGIN, headers=()
+    ):
         from asgiref.sync import sync_to_async
 
-        headers = [(b"origin", origin.encode())]
+        headers = [(b"origin", origin.encode()), *headers]
         if user is not None:
             key = await sync_to_async(session_for)(user)
             cookie = f"{django_settings.SESSION_COOKIE_NAME}={key}"
-            headers.append((b"cookie", cookie.encode()))
+            headers = [*_with_cookie(headers, cookie)]
         communicator = WebsocketCommunicator(
             application, path, headers=headers, subprotocols=subprotocols
         )

@@ -3,6 +3,7 @@ one else can see: not over HTTP, not on the socket, not in search, lists or
 profiles, not in notifications."""
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from realtime.chat import direct
 from realtime.chat.models import Room
@@ -127,6 +128,32 @@ async def test_the_room_list_socket_leaves_it_out_for_others(ws, lobby, dm, caro
     unreads = [f for f in seen if f["type"] == "chat.unreads"]
     assert [u["room"] for f in unreads for u in f["rooms"]] == ["lobby"]
     await listing.disconnect()
+
+
+async def test_a_new_direct_room_reaches_the_room_lists_of_its_two_only(
+    ws, lobby, ann, bob, carol
+):
+    """bob starts one with ann: both open room lists get chat.direct, carol's not."""
+    lists = {}
+    for user in (ann, bob, carol):
+        listing, connected, _ = await ws("/ws/chat/", user=user)
+        assert connected
+        kinds = {"chat.rooms", "chat.unreads"}  # the snapshot, in either order
+        while kinds:
+            kinds.discard((await next_frame(listing, *kinds, skip=ANY))["type"])
+        lists[user.username] = listing
+    room = await sync_to_async(direct.start_direct)(bob, "ann")
+    for reader, other in (("ann", bob), ("bob", ann)):
+        frame = await next_frame(lists[reader], "chat.direct", skip=ANY)
+        assert frame == {
+            "type": "chat.direct",
+            "room": room.slug,
+            "with_user": {"id": other.pk, "name": other.username},
+        }
+    await sync_to_async(direct.start_direct)(ann, "bob")  # the same room: no news
+    for listing in lists.values():
+        assert await listing.receive_nothing(0.3)
+        await listing.disconnect()
 
 
 async def acked(c, text):

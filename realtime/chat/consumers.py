@@ -5,6 +5,7 @@ import uuid
 
 from channels.db import database_sync_to_async as db
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from realtime.chat import protocol as proto
 from realtime.chat import service
@@ -102,9 +103,9 @@ class ChatSocket(JsonSocket):
         if not self.plain:
             return super().decode(text_data, bytes_data)
         if text_data is None:
-            raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, "Send text frames.")
+            raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, _("Send text frames."))
         if len(text_data) > settings.DUPLEX["MAX_FRAME_BYTES"]:
-            raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
+            raise ProtocolError(ErrorCode.TOO_BIG, _("The frame is too big."))
         return {"type": "chat.send", "text": text_data}
 
     async def send_json(self, content):
@@ -182,14 +183,16 @@ class ChatSocket(JsonSocket):
     async def on_read(self, frame):
         """Move the reader's mark; their room lists get the new unread count."""
         if not self.user.is_authenticated:
-            raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to keep read marks.")
+            raise ProtocolError(
+                ErrorCode.UNAUTHENTICATED, _("Log in to keep read marks.")
+            )
         seq = int_field(frame, "seq", minimum=1)
         await db(service.mark_read)(self.room, self.user, seq)
 
     async def on_typing(self, frame):
         """Relay "X is typing" (ephemeral), at most once per CHAT_TYPING_EVERY."""
         if not self.user.is_authenticated:
-            raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
+            raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to post."))
         now = time.monotonic()
         if now - self.typed_at < settings.DUPLEX["CHAT_TYPING_EVERY"]:
             return
@@ -274,7 +277,9 @@ class ChatSocket(JsonSocket):
         return [line for f in frame_list if (line := proto.plain_line(f)) is not None]
 
     async def _joined_frame(self, mode: str, last: int) -> dict:
-        (muted, until, _), last_read = await db(_reader_state)(self.room.pk, self.user)
+        (muted, until, _reason), last_read = await db(_reader_state)(
+            self.room.pk, self.user
+        )
         presence = presence_page(await room_presence().members(self.room.place))
         return {
             "type": "chat.joined",

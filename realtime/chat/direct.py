@@ -7,6 +7,7 @@ staff, and to everyone else it does not exist (404, close code 4004, absent
 from lists and search). Its ``direct_key`` holds the pair, one room per pair.
 """
 
+import logging
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -16,7 +17,12 @@ from django.utils.translation import gettext as _
 
 from realtime.chat.flood import check_flood
 from realtime.chat.models import Room
-from realtime.core.envelope import ErrorCode, ProtocolError
+from realtime.chat.protocol import DirectFrame, reads_topic
+from realtime.core import fanout
+from realtime.core.envelope import ErrorCode, ProtocolError, user_ref
+from realtime.core.outages import SERVICE_ERRORS
+
+log = logging.getLogger("realtime.chat.service")
 
 SLUG_PREFIX = "dm-"
 MAX_LISTED = 100  # direct rooms listed on /chat/, the latest active first
@@ -62,7 +68,25 @@ def _create(user, other) -> Room:
         direct_key=pair_key(user, other),
     )
     room.members.add(user, other)
+    transaction.on_commit(lambda: _announce(room, user, other))
     return room
+
+
+def _announce(room: Room, one, other) -> None:
+    """Show the new room in the room lists of its two members (and no one else's).
+
+    Best effort, as for read marks: the room is made, and a list shows it on
+    its next load."""
+    for reader, them in ((one, other), (other, one)):
+        frame: DirectFrame = {
+            "type": "chat.direct",
+            "room": room.slug,
+            "with_user": user_ref(them),
+        }
+        try:
+            fanout.publish(reads_topic(reader.pk), frame, key=f"direct.{room.slug}")
+        except SERVICE_ERRORS as exc:
+            log.warning("Announcing direct room %s failed (%s)", room.slug, exc)
 
 
 def partner(room: Room, user):

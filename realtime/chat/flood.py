@@ -14,6 +14,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.outages import SERVICE_ERRORS
@@ -49,7 +50,7 @@ def check_flood(user_id: int, kind: str = "chat") -> None:
             )
             _local_buckets[(kind, user_id)] = bucket
         if not bucket.take():
-            raise Flooded("Too many messages: slow down.") from None
+            raise Flooded(_("Too many messages: slow down.")) from None
 
 
 def _check_shared(user_id: int, kind: str) -> None:
@@ -61,11 +62,11 @@ def _check_shared(user_id: int, kind: str) -> None:
         strikes = count_in_window(abuse_key, cool_down)
         wait = math.ceil(cool_until - now)
         raise Flooded(
-            f"Cooling down: wait {wait} s.",
+            _("Cooling down: wait %(n)d s.") % {"n": wait},
             abuse=strikes >= settings.DUPLEX["CHAT_ABUSE"],
         )
     rate, burst = settings.DUPLEX["CHAT_RATE"], settings.DUPLEX["CHAT_BURST"]
     if count_in_window(f"{kind}:posts:{user_id}", burst / rate) > burst:
         cache.set(cool_key, now + cool_down, cool_down)
         cache.delete(abuse_key)
-        raise Flooded(f"Too many messages: wait {cool_down} s.")
+        raise Flooded(_("Too many messages: wait %(n)d s.") % {"n": cool_down})

@@ -13,6 +13,7 @@ import re
 from typing import Literal, NotRequired, TypedDict
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from realtime.core.envelope import (
     ErrorCode,
@@ -41,7 +42,7 @@ def activity_topic(slug: str) -> str:
 
 
 def reads_topic(user_id: int) -> str:
-    """A user's read marks, to every room list they have open."""
+    """A user's read marks and new direct rooms, to every room list they have open."""
     return f"chat.reads.{user_id}"
 
 
@@ -309,6 +310,15 @@ class ActivityFrame(TypedDict):
     user: int  # the message's author (0: none)
 
 
+class DirectFrame(TypedDict):
+    """``/ws/chat/``: a direct room of the reader's was started (by either of
+    the two), to the room lists of its two members only."""
+
+    type: Literal["chat.direct"]
+    room: str  # its slug
+    with_user: UserRef  # the other member, as the reader sees the room
+
+
 def after_field(frame: dict) -> int:
     return int_field(frame, "after", default=0)
 
@@ -334,11 +344,12 @@ def react_request(frame: dict) -> tuple[int, str, bool]:
     emoji = frame.get("emoji")
     if emoji not in REACTIONS:
         raise ProtocolError(
-            ErrorCode.INVALID, f"emoji must be one of {' '.join(REACTIONS)}."
+            ErrorCode.INVALID,
+            _("emoji must be one of %(emoji)s.") % {"emoji": " ".join(REACTIONS)},
         )
     add = frame.get("add", True)
     if not isinstance(add, bool):
-        raise ProtocolError(ErrorCode.INVALID, "add must be true or false.")
+        raise ProtocolError(ErrorCode.INVALID, _("add must be true or false."))
     return int_field(frame, "id", minimum=1), emoji, add
 
 
@@ -353,11 +364,12 @@ def history_request(frame: dict) -> tuple[int, int]:
 def room_text(text: str, max_length: int) -> str:
     """A message text checked against the room's limit (already stripped)."""
     if "\x00" in text:  # the plain-text subprotocol and uploads skip decode_frame
-        raise ProtocolError(ErrorCode.INVALID, "A message may not contain NUL.")
+        raise ProtocolError(ErrorCode.INVALID, _("A message may not contain NUL."))
     if len(text) > max_length:
         raise ProtocolError(
             ErrorCode.TOO_BIG,
-            f"A message in this room is at most {max_length} characters.",
+            _("A message in this room is at most %(n)d characters.")
+            % {"n": max_length},
         )
     return text
 

@@ -4,6 +4,7 @@ Rendering has one function per shape, shared by live publishes and replays.
 """
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from realtime.chat.models import Ban, Message, Mute, ReadMark, Room, RoomEvent
 from realtime.chat.protocol import MAX_REACTORS, QUOTE_CHARS, REACTIONS, UNREAD_CAP
@@ -111,13 +112,17 @@ def open_room(slug: str, user) -> tuple[Room | None, tuple[CloseCode, str] | Non
 
 def refusal(room: Room, user) -> tuple[CloseCode, str] | None:
     if room.closed:
-        return CloseCode.ROOM_CLOSED, room.closed_reason or "This room is closed."
+        return CloseCode.ROOM_CLOSED, room.closed_reason or gettext_noop(
+            "This room is closed."
+        )
     if not can_read(room, user):
-        return CloseCode.FORBIDDEN, "This room is private: members only."
+        return CloseCode.FORBIDDEN, gettext_noop("This room is private: members only.")
     if user.is_authenticated:
         ban = Ban.objects.active().filter(room=room, user=user).first()
         if ban is not None:
-            return CloseCode.BANNED, ban.reason or "You are banned from this room."
+            return CloseCode.BANNED, ban.reason or gettext_noop(
+                "You are banned from this room."
+            )
     return None
 
 

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from realtime.chat.flood import check_flood
 from realtime.chat.marks import mark_read
@@ -97,10 +98,10 @@ def _append(room: Room, kind: str, message: Message) -> RoomEvent:
 
 def _check_can_post(room: Room, user) -> None:
     if not user.is_authenticated:
-        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to post."))
     problem = refusal(room, user)
     if problem is not None:
-        raise ProtocolError(ErrorCode.FORBIDDEN, problem[1])
+        raise ProtocolError(ErrorCode.FORBIDDEN, _(problem[1]))  # selectors.refusal
     muted, until, reason = muted_until(room.pk, user)
     if muted:
         raise Muted(until, reason)
@@ -112,9 +113,11 @@ class Muted(ProtocolError):
     def __init__(self, until: str | None, reason: str):
         if until:
             end = datetime.fromisoformat(until).astimezone(UTC)
-            detail = f"You are muted here until {end:%Y-%m-%d %H:%M} UTC."
+            detail = _("You are muted here until %(end)s UTC.") % {
+                "end": f"{end:%Y-%m-%d %H:%M}"
+            }
         else:
-            detail = "You are muted."
+            detail = _("You are muted.")
         super().__init__(ErrorCode.FORBIDDEN, f"{detail} {reason}".strip())
         self.until, self.reason = until, reason
 
@@ -136,7 +139,8 @@ def _check_slow_mode(room: Room, user) -> None:
     wait = room.slow_mode_seconds - (timezone.now() - last).total_seconds()
     if wait > 0:
         raise ProtocolError(
-            ErrorCode.RATE_LIMITED, f"Slow mode: wait {math.ceil(wait)} s."
+            ErrorCode.RATE_LIMITED,
+            _("Slow mode: wait %(n)d s.") % {"n": math.ceil(wait)},
         )
 
 
@@ -157,7 +161,7 @@ def post_message(
     refused nor counted against the flood limit.
     """
     if not user.is_authenticated:
-        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to post.")
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to post."))
     if (stored := _stored(room_id, user, cid)) is not None:
         return stored
     check_flood(user.pk)
@@ -171,7 +175,9 @@ def post_message(
         _check_slow_mode(room, user)
         text = room_text(text.strip(), room.max_length)
         if not text and not image:
-            raise ProtocolError(ErrorCode.INVALID, "A message needs text or an image.")
+            raise ProtocolError(
+                ErrorCode.INVALID, _("A message needs text or an image.")
+            )
         message = Message.objects.create(
             room=room,
             author=user,
@@ -196,7 +202,7 @@ def _original(room: Room, message_id: int | None) -> Message | None:
         room=room, pk=message_id, deleted_at__isnull=True
     ).first()
     if original is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message to reply to.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("No such message to reply to."))
     return original
 
 
@@ -207,7 +213,7 @@ def react(room_id: int, user, message_id: int, emoji: str, *, add: bool) -> bool
     to whoever may not post here (muted, banned, a closed room).
     """
     if not user.is_authenticated:
-        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to react.")
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to react."))
     check_flood(user.pk, kind="react")
     with transaction.atomic():
         room = _locked(room_id)
@@ -216,7 +222,7 @@ def react(room_id: int, user, message_id: int, emoji: str, *, add: bool) -> bool
             room=room, pk=message_id, deleted_at__isnull=True
         ).first()
         if message is None:
-            raise ProtocolError(ErrorCode.NOT_FOUND, "No such message in this room.")
+            raise ProtocolError(ErrorCode.NOT_FOUND, _("No such message in this room."))
         mine = Reaction.objects.filter(message=message, user=user, emoji=emoji)
         if add == mine.exists():
             return False
@@ -256,27 +262,29 @@ def _own_message(room: Room, user, message_id: int) -> Message:
         room=room, pk=message_id, deleted_at__isnull=True
     ).first()
     if message is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message in this room.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("No such message in this room."))
     if message.author_id != user.pk or message.kind != Message.TEXT:
         raise ProtocolError(
-            ErrorCode.FORBIDDEN, "You can change your own messages only."
+            ErrorCode.FORBIDDEN, _("You can change your own messages only.")
         )
     age = (timezone.now() - message.created_at).total_seconds()
     if age > settings.DUPLEX["CHAT_EDIT_SECONDS"]:
-        raise ProtocolError(ErrorCode.FORBIDDEN, "Too late to change this message.")
+        raise ProtocolError(ErrorCode.FORBIDDEN, _("Too late to change this message."))
     return message
 
 
 def edit_message(room_id: int, user, message_id: int, text: str) -> Message:
     if not user.is_authenticated:
-        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to edit.")
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to edit."))
     with transaction.atomic():
         room = _locked(room_id)
         _check_can_post(room, user)
         message = _own_message(room, user, message_id)
         text = room_text(text.strip(), room.max_length)
         if not text and not message.image:
-            raise ProtocolError(ErrorCode.INVALID, "A message needs text or an image.")
+            raise ProtocolError(
+                ErrorCode.INVALID, _("A message needs text or an image.")
+            )
         message.text = text
         message.edited_at = timezone.now()
         message.save(update_fields=["text", "edited_at"])
@@ -294,13 +302,13 @@ def delete_message(
     socket) the message must belong to that room.
     """
     if not moderator and (user is None or not user.is_authenticated):
-        raise ProtocolError(ErrorCode.UNAUTHENTICATED, "Log in to delete.")
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to delete."))
     found = Message.objects.filter(pk=message_id)
     if room_id is not None:
         found = found.filter(room_id=room_id)
     room_id = found.values_list("room_id", flat=True).first()
     if room_id is None:
-        raise ProtocolError(ErrorCode.NOT_FOUND, "No such message in this room.")
+        raise ProtocolError(ErrorCode.NOT_FOUND, _("No such message in this room."))
     with transaction.atomic():
         room = _locked(room_id)
         if moderator:

@@ -12,6 +12,8 @@ import re
 from enum import IntEnum, StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
+from django.utils.translation import gettext as _
+
 
 class CloseCode(IntEnum):
     """WebSocket close codes Duplex sends; 4000-4999 mean "do not reconnect"."""
@@ -98,7 +100,11 @@ def user_ref(user) -> UserRef | None:
 
 
 class ProtocolError(Exception):
-    """Raised by validation or a handler; becomes an error frame, never a 500."""
+    """Raised by validation or a handler; becomes an error frame, never a 500.
+
+    ``detail`` is for the person reading the page: raise it with gettext, as a
+    socket handles every frame in its language (realtime.core.language).
+    """
 
     def __init__(self, code: ErrorCode, detail: str):
         super().__init__(detail)
@@ -109,7 +115,9 @@ class ProtocolError(Exception):
         frame: ErrorFrame = {
             "type": "error",
             "code": str(self.code),
-            "detail": self.detail,
+            "detail": str(
+                self.detail
+            ),  # a lazy text, rendered in the socket's language
         }
         if ref is not None:
             frame["ref"] = ref
@@ -158,18 +166,20 @@ def decode_frame(text: str) -> dict[str, Any]:
     try:
         frame = json.loads(text, parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
-        raise ProtocolError(ErrorCode.BAD_JSON, "The frame is not valid JSON.") from exc
+        raise ProtocolError(
+            ErrorCode.BAD_JSON, _("The frame is not valid JSON.")
+        ) from exc
     if not isinstance(frame, dict):
-        raise ProtocolError(ErrorCode.BAD_FRAME, "A frame must be a JSON object.")
+        raise ProtocolError(ErrorCode.BAD_FRAME, _("A frame must be a JSON object."))
     if _depth(frame) > MAX_DEPTH:
-        raise ProtocolError(ErrorCode.BAD_FRAME, "The frame is nested too deeply.")
+        raise ProtocolError(ErrorCode.BAD_FRAME, _("The frame is nested too deeply."))
     if _unstorable(frame):
         raise ProtocolError(
-            ErrorCode.INVALID, "Text may not contain NUL or unpaired surrogates."
+            ErrorCode.INVALID, _("Text may not contain NUL or unpaired surrogates.")
         )
     kind = frame.get("type")
     if not isinstance(kind, str) or not kind:
-        raise ProtocolError(ErrorCode.BAD_FRAME, 'A frame needs a string "type".')
+        raise ProtocolError(ErrorCode.BAD_FRAME, _('A frame needs a string "type".'))
     return frame
 
 
@@ -182,7 +192,10 @@ def encode(frame: dict[str, Any]) -> str:
 
 
 def _invalid(name: str, expected: str) -> ProtocolError:
-    return ProtocolError(ErrorCode.INVALID, f'"{name}" must be {expected}.')
+    return ProtocolError(
+        ErrorCode.INVALID,
+        _('"%(name)s" must be %(expected)s.') % {"name": name, "expected": expected},
+    )
 
 
 def text_field(
@@ -190,14 +203,16 @@ def text_field(
 ) -> str:
     value = frame.get(name)
     if not isinstance(value, str):
-        raise _invalid(name, "a string")
+        raise _invalid(name, _("a string"))
     if strip:
         value = value.strip()
     if len(value) < min_length:
-        raise _invalid(name, f"at least {min_length} character(s)")
+        raise _invalid(name, _("at least %(n)d character(s)") % {"n": min_length})
     if len(value) > max_length:
         raise ProtocolError(
-            ErrorCode.TOO_BIG, f'"{name}" is longer than {max_length} characters.'
+            ErrorCode.TOO_BIG,
+            _('"%(name)s" is longer than %(n)d characters.')
+            % {"name": name, "n": max_length},
         )
     return value
 
@@ -215,9 +230,11 @@ def int_field(
         if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             value = int(value)
         else:
-            raise _invalid(name, "an integer")
+            raise _invalid(name, _("an integer"))
     if not minimum <= value <= maximum:
-        raise _invalid(name, f"between {minimum} and {maximum}")
+        raise _invalid(
+            name, _("between %(min)d and %(max)d") % {"min": minimum, "max": maximum}
+        )
     return value
 
 
@@ -230,7 +247,10 @@ def ref_field(frame: dict) -> Ref | None:
         return value
     if type(value) is int and -MAX_REF_INT <= value <= MAX_REF_INT:
         return value
-    raise _invalid("ref", f"a string of 1 to {MAX_REF_LENGTH} characters or an integer")
+    raise _invalid(
+        "ref",
+        _("a string of 1 to %(n)d characters or an integer") % {"n": MAX_REF_LENGTH},
+    )
 
 
 def str_list_field(
@@ -238,11 +258,15 @@ def str_list_field(
 ) -> list[str]:
     value = frame.get(name)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _invalid(name, "a list of strings")
+        raise _invalid(name, _("a list of strings"))
     if len(value) > max_items:
         raise ProtocolError(
-            ErrorCode.TOO_BIG, f'"{name}" holds more than {max_items} items.'
+            ErrorCode.TOO_BIG,
+            _('"%(name)s" holds more than %(n)d items.')
+            % {"name": name, "n": max_items},
         )
     if any(len(v) > max_length for v in value):
-        raise _invalid(name, f"strings of at most {max_length} characters")
+        raise _invalid(
+            name, _("strings of at most %(n)d characters") % {"n": max_length}
+        )
     return list(dict.fromkeys(value))

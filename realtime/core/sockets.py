@@ -11,6 +11,9 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from realtime.core import lifecycle, metrics, sessions
 from realtime.core.admission import retry_reason
@@ -24,6 +27,7 @@ from realtime.core.envelope import (
     ref_field,
 )
 from realtime.core.fanout import Outbox, get_hub
+from realtime.core.language import language_of
 from realtime.core.outages import OUTAGE_RETRY, SERVICE_ERRORS
 from realtime.core.ratelimit import TokenBucket
 
@@ -31,7 +35,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
-UNAVAILABLE = "A service this page needs is briefly unavailable; try again."
+UNAVAILABLE = gettext_lazy(
+    "A service this page needs is briefly unavailable; try again."
+)
 
 
 @dataclass
@@ -66,6 +72,28 @@ class NoDispatchHop:
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+
+class SpeaksReaderLanguage:
+    """Handle every message of a socket in the language its page is shown in.
+
+    The language is chosen once, at the handshake, by LocaleMiddleware's rules
+    (cookie, then Accept-Language); error details and the close reasons a page
+    shows are rendered with gettext in it.
+    """
+
+    language = settings.LANGUAGE_CODE
+
+    async def dispatch(self, message):
+        if message["type"] == "websocket.connect":
+            self.language = language_of(self.scope)
+        with translation.override(self.language):
+            await super().dispatch(message)
+
+    async def in_language(self, topic: str, event: dict[str, Any]) -> None:
+        """``fanout_control`` in the socket's language (the hub calls it)."""
+        with translation.override(self.language):
+            await self.fanout_control(topic, event)
 
 
 class ObservedSocket(AsyncWebsocketConsumer):
@@ -121,7 +149,7 @@ class ObservedSocket(AsyncWebsocketConsumer):
         raise StopConsumer()
 
 
-class JsonSocket(NoDispatchHop, ObservedSocket):
+class JsonSocket(SpeaksReaderLanguage, NoDispatchHop, ObservedSocket):
     """A socket that speaks the JSON envelope and receives fan-out through the hub.
 
     Subclasses list their client message types in ``handlers()`` (an allow-list:
@@ -150,7 +178,7 @@ class JsonSocket(NoDispatchHop, ObservedSocket):
             self.base_send,
             fmt=self.wire_format,
             on_gap=self.fanout_gap,
-            on_control=self.fanout_control,
+            on_control=self.in_language,
             max_queued=limits["OUTBOX_MAX_BYTES"],
         )
         try:
@@ -192,7 +220,9 @@ class JsonSocket(NoDispatchHop, ObservedSocket):
             if not self.bucket.take():
                 metrics.rate_limited.inc(self.endpoint)
                 await self.strike(
-                    ProtocolError(ErrorCode.RATE_LIMITED, "Too many frames; slow down.")
+                    ProtocolError(
+                        ErrorCode.RATE_LIMITED, _("Too many frames; slow down.")
+                    )
                 )
                 return
             if frame["type"] == "ping":  # client.js heartbeat
@@ -201,7 +231,8 @@ class JsonSocket(NoDispatchHop, ObservedSocket):
             handler = self.handlers().get(frame["type"])
             if handler is None:
                 raise ProtocolError(
-                    ErrorCode.UNKNOWN_TYPE, f"Unknown type {frame['type']!r}."
+                    ErrorCode.UNKNOWN_TYPE,
+                    _("Unknown type %(type)r.") % {"type": frame["type"]},
                 )
             await handler(frame)
         except ProtocolError as exc:
@@ -214,9 +245,11 @@ class JsonSocket(NoDispatchHop, ObservedSocket):
 
     def decode(self, text_data, bytes_data) -> dict[str, Any]:
         if bytes_data is not None:
-            raise ProtocolError(ErrorCode.BINARY_UNSUPPORTED, "Send JSON text frames.")
+            raise ProtocolError(
+                ErrorCode.BINARY_UNSUPPORTED, _("Send JSON text frames.")
+            )
         if len(text_data) > settings.DUPLEX["MAX_FRAME_BYTES"]:
-            raise ProtocolError(ErrorCode.TOO_BIG, "The frame is too big.")
+            raise ProtocolError(ErrorCode.TOO_BIG, _("The frame is too big."))
         return decode_frame(text_data)
 
     async def strike(self, error: ProtocolError) -> None:

@@ -10,6 +10,7 @@ import uuid
 from functools import wraps
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext as _
 
 from realtime.core import fanout
 from realtime.core.envelope import CloseCode, ErrorCode, encode, user_ref
@@ -82,7 +83,7 @@ class GameSocket(PresenceMixin, JsonSocket):
         self.arrived = False
         snap = await self._snapshot()
         if snap is None:
-            await self.refuse(CloseCode.NOT_FOUND, "No such game.")
+            await self.refuse(CloseCode.NOT_FOUND, _("No such game."))
             return
         await self.accept()
         self._send_snapshot(snap)
@@ -113,7 +114,9 @@ class GameSocket(PresenceMixin, JsonSocket):
     def _need_account(self):
         if not self.authed:
             raise GameError(
-                ErrorCode.UNAUTHENTICATED, "login_required", "Log in to play or chat."
+                ErrorCode.UNAUTHENTICATED,
+                "login_required",
+                _("Log in to play or chat."),
             )
         return self.scope["user"]
 
@@ -221,7 +224,7 @@ class GameSocket(PresenceMixin, JsonSocket):
     async def fanout_control(self, topic, event):
         """Referee notices: a new deadline (and seats), or a moderator's abort."""
         if event.get("kind") == "abort":
-            note = event.get("note") or "A moderator aborted the game."
+            note = event.get("note") or _("A moderator aborted the game.")
             await self.close(CloseCode.GAME_ABORTED, note[:120])
         elif event.get("kind") == "deadline":
             self.players = (event.get("black"), event.get("white"))
@@ -317,18 +320,16 @@ class LobbySocket(PresenceMixin, JsonSocket):
             "lobby.cancel_seek": self.on_cancel_seek,
         }
 
-    def _need_account(self, doing: str):
+    def _need_account(self, detail: str):
         if not self.authed:
-            raise GameError(
-                ErrorCode.UNAUTHENTICATED, "login_required", f"Log in to {doing}."
-            )
+            raise GameError(ErrorCode.UNAUTHENTICATED, "login_required", detail)
         return self.scope["user"]
 
     @_refereed
     async def on_create(self, frame):
         control = proto.read_time_control(frame)
         opening = proto.read_opening(frame)
-        user = self._need_account("create a game")
+        user = self._need_account(_("Log in to create a game."))
         game = await database_sync_to_async(service.create_game)(
             user,
             control["clock_minutes"],
@@ -342,7 +343,7 @@ class LobbySocket(PresenceMixin, JsonSocket):
     async def on_seek(self, frame):
         """Join the seek pool, or be paired at once with a waiting seek."""
         control = proto.read_time_control(frame)
-        user = self._need_account("seek a game")
+        user = self._need_account(_("Log in to seek a game."))
         await self.follow(seeks.seek_topic(self.conn_id))  # before: never miss it
         members = await get_presence().members(proto.ONLINE_PLACE)
         paired = await database_sync_to_async(seeks.seek)(

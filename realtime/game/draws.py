@@ -10,6 +10,7 @@ count and the number of stones on the board at the last offer.
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from realtime.core.envelope import ErrorCode, user_ref
 from realtime.game import rules
@@ -29,26 +30,26 @@ def _stones(game) -> int:
 def _check_offer(game, color: str) -> list[int]:
     if game.draw_offer == color:
         raise GameError(
-            ErrorCode.CONFLICT, "draw_pending", "Your draw offer is still pending."
+            ErrorCode.CONFLICT, "draw_pending", _("Your draw offer is still pending.")
         )
     if game.draw_offer:
         raise GameError(
             ErrorCode.CONFLICT,
             "draw_offered",
-            "Your opponent offers a draw: accept or decline it.",
+            _("Your opponent offers a draw: accept or decline it."),
         )
     count, stones = game.draw_offers.get(color, [0, -1])
     if count >= offers_per_game():
         raise GameError(
             ErrorCode.RATE_LIMITED,
             "draw_limit",
-            f"You may offer a draw {offers_per_game()} times per game.",
+            _("You may offer a draw %(n)d times per game.") % {"n": offers_per_game()},
         )
     if stones == _stones(game):
         raise GameError(
             ErrorCode.RATE_LIMITED,
             "draw_too_soon",
-            "Play on before offering a draw again.",
+            _("Play on before offering a draw again."),
         )
     return [count + 1, _stones(game)]
 
@@ -71,7 +72,7 @@ def _pending_for(game, user) -> str:
     color = player_in_active_game(game, user)
     if not game.draw_offer or game.draw_offer == color:
         raise GameError(
-            ErrorCode.CONFLICT, "no_draw_offer", "There is no draw offer to answer."
+            ErrorCode.CONFLICT, "no_draw_offer", _("There is no draw offer to answer.")
         )
     return color
 

@@ -17,6 +17,8 @@ that seat. A colour change swaps the seats, with their players' clocks and
 presence, so a seat always holds its player's own time.
 """
 
+from django.utils.translation import gettext as _
+
 from realtime.core.envelope import ErrorCode
 from realtime.game import rules
 from realtime.game.protocol import GameError
@@ -53,7 +55,7 @@ def check_stone(game: Game) -> None:
         raise GameError(
             ErrorCode.CONFLICT,
             "choose_first",
-            "Choose your colour first (swap2); no stone now.",
+            _("Choose your colour first (swap2); no stone now."),
         )
 
 
@@ -72,13 +74,13 @@ def apply_choice(game: Game, choice: str) -> None:
     allowed = CHOICES.get(game.phase)
     if allowed is None:
         raise GameError(
-            ErrorCode.CONFLICT, "no_choice", "There is nothing to choose now."
+            ErrorCode.CONFLICT, "no_choice", _("There is nothing to choose now.")
         )
     if choice not in allowed:
         raise GameError(
             ErrorCode.INVALID,
             "bad_choice",
-            f"Choose one of: {', '.join(allowed)}.",
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)},
         )
     chooser = SEAT_OF_PHASE[game.phase]
     if choice == "place2":

@@ -14,6 +14,8 @@ Illegal actions get an error frame with a ``reason`` besides the usual
 
 from typing import Literal, NotRequired, TypedDict
 
+from django.utils.translation import gettext as _
+
 from realtime.core.envelope import (
     ErrorCode,
     ProtocolError,
@@ -120,7 +122,7 @@ def read_time_control(frame: dict) -> dict:
     """Clock minutes, increment seconds and the rated flag of a create or seek."""
     rated = frame.get("rated", True)
     if not isinstance(rated, bool):
-        raise ProtocolError(ErrorCode.INVALID, '"rated" must be true or false.')
+        raise ProtocolError(ErrorCode.INVALID, _('"rated" must be true or false.'))
     return {
         "clock_minutes": read_clock(frame),
         "increment_seconds": int_field(
@@ -133,7 +135,7 @@ def read_time_control(frame: dict) -> dict:
 def read_opening(frame: dict) -> str:
     value = frame.get("opening", "")
     if value not in OPENINGS:
-        raise ProtocolError(ErrorCode.INVALID, '"opening" must be "" or "swap2".')
+        raise ProtocolError(ErrorCode.INVALID, _('"opening" must be "" or "swap2".'))
     return value
 
 

@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from realtime.core import fanout
 from realtime.core.envelope import ErrorCode
@@ -53,7 +54,7 @@ def locked(game_id: int) -> Game:
             .get(pk=game_id)
         )
     except Game.DoesNotExist:
-        raise GameError(ErrorCode.NOT_FOUND, "no_game", "No such game.") from None
+        raise GameError(ErrorCode.NOT_FOUND, "no_game", _("No such game.")) from None
 
 
 def play(game_id: int, user, x: int, y: int, expected_seq: int | None = None) -> int:
@@ -64,7 +65,9 @@ def play(game_id: int, user, x: int, y: int, expected_seq: int | None = None) ->
         now = timezone.now()
         if _timed_out(game, now):
             _finish_timeout(game, now)  # committed, then the move is refused
-            failure = GameError(ErrorCode.CONFLICT, "game_over", "Your time ran out.")
+            failure = GameError(
+                ErrorCode.CONFLICT, "game_over", _("Your time ran out.")
+            )
         else:
             try:
                 return _apply_move(game, user, x, y, expected_seq, now)
@@ -77,20 +80,22 @@ def _check_turn(game: Game, user, expected_seq: int | None) -> str:
     color = game.color_of(user)
     if color is None:
         raise GameError(
-            ErrorCode.FORBIDDEN, "not_a_player", "Only the two players can move."
+            ErrorCode.FORBIDDEN, "not_a_player", _("Only the two players can move.")
         )
     if game.status == Status.WAITING:
         raise GameError(
-            ErrorCode.CONFLICT, "not_started", "The game waits for an opponent."
+            ErrorCode.CONFLICT, "not_started", _("The game waits for an opponent.")
         )
     if game.is_over:
-        raise GameError(ErrorCode.CONFLICT, "game_over", "The game is over.")
+        raise GameError(ErrorCode.CONFLICT, "game_over", _("The game is over."))
     if expected_seq is not None and expected_seq != game.seq:
         raise GameError(
-            ErrorCode.CONFLICT, "stale", "The game moved on; look at the board again."
+            ErrorCode.CONFLICT,
+            "stale",
+            _("The game moved on; look at the board again."),
         )
     if opening.seat_to_move(game) != color:
-        raise GameError(ErrorCode.CONFLICT, "not_your_turn", "It is not your turn.")
+        raise GameError(ErrorCode.CONFLICT, "not_your_turn", _("It is not your turn."))
     return color
 
 
@@ -113,6 +118,16 @@ def _start_turn(game: Game, now) -> None:
         game.deadline = now + timedelta(milliseconds=remaining)
 
 
+def _illegal_detail(exc: rules.IllegalMove, x: int, y: int) -> str:
+    """The rules' refusal in the reader's language (rules.py stays free of Django)."""
+    texts = {
+        "out_of_bounds": _("(%(x)d, %(y)d) is off the 15x15 board."),
+        "occupied": _("(%(x)d, %(y)d) already holds a stone."),
+    }
+    text = texts.get(exc.reason)
+    return exc.detail if text is None else text % {"x": x, "y": y}
+
+
 def _apply_move(game, user, x, y, expected_seq, now) -> int:
     seat = _check_turn(game, user, expected_seq)
     opening.check_stone(game)
@@ -125,7 +140,7 @@ def _apply_move(game, user, x, y, expected_seq, now) -> int:
         code = (
             ErrorCode.INVALID if exc.reason == "out_of_bounds" else ErrorCode.CONFLICT
         )
-        raise GameError(code, exc.reason, exc.detail) from None
+        raise GameError(code, exc.reason, _illegal_detail(exc, x, y)) from None
     game.board = board
     game.draw_offer = ""  # a move withdraws (or declines) a pending draw offer
     game.seq += 1
@@ -229,13 +244,13 @@ def resign(game_id: int, user) -> None:
 def player_in_active_game(game: Game, user) -> str:
     color = game.color_of(user)
     if color is None:
-        raise GameError(ErrorCode.FORBIDDEN, "not_a_player", "You do not play here.")
+        raise GameError(ErrorCode.FORBIDDEN, "not_a_player", _("You do not play here."))
     if game.status == Status.WAITING:
         raise GameError(
-            ErrorCode.CONFLICT, "not_started", "The game waits for an opponent."
+            ErrorCode.CONFLICT, "not_started", _("The game waits for an opponent.")
         )
     if game.is_over:
-        raise GameError(ErrorCode.CONFLICT, "game_over", "The game is over.")
+        raise GameError(ErrorCode.CONFLICT, "game_over", _("The game is over."))
     return color
 
 
@@ -247,13 +262,13 @@ def claim(game_id: int, user, opponent_online: bool) -> None:
         now = timezone.now()
         if _timed_out(game, now):
             _finish_timeout(game, now)
-            failure = GameError(ErrorCode.CONFLICT, "game_over", "Time ran out.")
+            failure = GameError(ErrorCode.CONFLICT, "game_over", _("Time ran out."))
         else:
             color = player_in_active_game(game, user)
             since = game.white_away_since if color == BLACK else game.black_away_since
             if opponent_online or since is None:
                 raise GameError(
-                    ErrorCode.CONFLICT, "opponent_present", "Your opponent is here."
+                    ErrorCode.CONFLICT, "opponent_present", _("Your opponent is here.")
                 )
             since = max(since, game.started_at)
             left = grace_seconds() - (now - since).total_seconds()
@@ -261,7 +276,8 @@ def claim(game_id: int, user, opponent_online: bool) -> None:
                 raise GameError(
                     ErrorCode.CONFLICT,
                     "grace_period",
-                    f"Wait {int(left) + 1} more seconds for your opponent.",
+                    _("Wait %(n)d more seconds for your opponent.")
+                    % {"n": int(left) + 1},
                 )
             finish(game, now, color, Reason.ABANDON)
     if failure:
@@ -276,12 +292,14 @@ def choose(game_id: int, user, choice: str) -> None:
         now = timezone.now()
         if _timed_out(game, now):
             _finish_timeout(game, now)
-            failure = GameError(ErrorCode.CONFLICT, "game_over", "Your time ran out.")
+            failure = GameError(
+                ErrorCode.CONFLICT, "game_over", _("Your time ran out.")
+            )
         else:
             seat = player_in_active_game(game, user)
             if game.phase in opening.CHOICES and seat != opening.seat_to_move(game):
                 raise GameError(
-                    ErrorCode.CONFLICT, "not_your_turn", "Your opponent chooses now."
+                    ErrorCode.CONFLICT, "not_your_turn", _("Your opponent chooses now.")
                 )
             opening.apply_choice(game, choice)
             _charge_clock(game, seat, now, increment=False)

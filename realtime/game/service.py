@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from realtime.core.envelope import ErrorCode, user_ref
 from realtime.game import draws, opening, ratings
@@ -82,12 +84,14 @@ def _check_open_games(user) -> None:
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     limit = open_per_user()
     if Game.objects.filter(black=user, status=Status.WAITING).count() >= limit:
-        games = "1 game" if limit == 1 else f"{limit} games"
-        raise GameError(
-            ErrorCode.CONFLICT,
-            "too_many_open",
-            f"You already have {games} waiting for an opponent; wait until one starts.",
-        )
+        detail = ngettext(
+            "You already have %(n)d game waiting for an opponent; "
+            "wait until one starts.",
+            "You already have %(n)d games waiting for an opponent; "
+            "wait until one starts.",
+            limit,
+        ) % {"n": limit}
+        raise GameError(ErrorCode.CONFLICT, "too_many_open", detail)
 
 
 def create_game(
@@ -131,10 +135,12 @@ def join(game_id: int, user) -> None:
     with transaction.atomic():
         game = locked(game_id)
         if game.status != Status.WAITING:
-            raise GameError(ErrorCode.CONFLICT, "not_open", "Both seats are taken.")
+            raise GameError(ErrorCode.CONFLICT, "not_open", _("Both seats are taken."))
         if game.black_id == user.pk:
             raise GameError(
-                ErrorCode.CONFLICT, "already_seated", "You already play in this game."
+                ErrorCode.CONFLICT,
+                "already_seated",
+                _("You already play in this game."),
             )
         now = timezone.now()
         game.white = user
@@ -176,15 +182,21 @@ def rematch(game_id: int, user) -> int | None:
         color = game.color_of(user)
         if color is None:
             raise GameError(
-                ErrorCode.FORBIDDEN, "not_a_player", "Only players can rematch."
+                ErrorCode.FORBIDDEN, "not_a_player", _("Only players can rematch.")
             )
         if game.status != Status.FINISHED:
-            raise GameError(ErrorCode.CONFLICT, "not_over", "Finish this game first.")
+            raise GameError(
+                ErrorCode.CONFLICT, "not_over", _("Finish this game first.")
+            )
         if game.rematch_id:
-            raise GameError(ErrorCode.CONFLICT, "rematch_exists", "Already rematched.")
+            raise GameError(
+                ErrorCode.CONFLICT, "rematch_exists", _("Already rematched.")
+            )
         if game.rematch_offered_by_id == user.pk:
             raise GameError(
-                ErrorCode.CONFLICT, "already_offered", "You already offered a rematch."
+                ErrorCode.CONFLICT,
+                "already_offered",
+                _("You already offered a rematch."),
             )
         game.seq += 1
         if game.rematch_offered_by_id is None:

@@ -1,6 +1,7 @@
 """``/ws/notifications/``: the logged-in user's own reliable notification stream."""
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext as _
 
 from realtime.core.envelope import (
     CloseCode,
@@ -49,9 +50,13 @@ class NotificationSocket(JsonSocket):
         """Start the stream after the client's last seq: state, missed rows, live."""
         after = int_field(frame, "after", default=0)
         if self.started:
-            raise ProtocolError(ErrorCode.CONFLICT, "The stream has already started.")
+            raise ProtocolError(
+                ErrorCode.CONFLICT, _("The stream has already started.")
+            )
         self.started = True
-        last_seq, _ = await database_sync_to_async(notify.stream_state)(self.user_id)
+        last_seq, _head = await database_sync_to_async(notify.stream_state)(
+            self.user_id
+        )
         reset = after == 0 or after > last_seq or last_seq - after > MAX_REPLAY
         floor = max(last_seq - RECENT, 0) if reset else after
         # Follow before reading, with the window set: a notification stored
@@ -66,7 +71,9 @@ class NotificationSocket(JsonSocket):
         """Mark one read; every tab of the user gets the new count."""
         seq = int_field(frame, "seq", minimum=1)
         if not await database_sync_to_async(notify.mark_read)(self.user_id, seq):
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"No notification {seq}.")
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND, _("No notification %(seq)d.") % {"seq": seq}
+            )
 
     async def on_read_all(self, frame):
         """Mark all read; every tab of the user gets the new count."""

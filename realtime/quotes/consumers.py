@@ -1,6 +1,7 @@
 """Live quotes: subscribe to symbols, get a snapshot, then their ticks."""
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext as _
 
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.sockets import JsonSocket
@@ -41,7 +42,8 @@ class QuotesSocket(JsonSocket):
         if len(self.symbols) + len(wanted) > limit:
             raise ProtocolError(
                 ErrorCode.TOO_BIG,
-                f"At most {limit} symbols per connection; unsubscribe some first.",
+                _("At most %(n)d symbols per connection; unsubscribe some first.")
+                % {"n": limit},
             )
         known = await database_sync_to_async(quotes.active_symbols)(wanted)
         added = [s for s in wanted if s in known]
@@ -57,7 +59,8 @@ class QuotesSocket(JsonSocket):
         unknown = [s for s in wanted if s not in known]
         if unknown:
             raise ProtocolError(
-                ErrorCode.NOT_FOUND, f"Unknown symbol(s): {', '.join(unknown)}."
+                ErrorCode.NOT_FOUND,
+                _("Unknown symbol(s): %(symbols)s.") % {"symbols": ", ".join(unknown)},
             )
 
     async def on_unsubscribe(self, frame):

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Literal, TypedDict
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from realtime.core.envelope import (
     ErrorCode,
@@ -104,7 +105,7 @@ def read_symbols(frame: dict) -> list[str]:
         max_length=MAX_SYMBOL_LENGTH,
     )
     if not symbols:
-        raise ProtocolError(ErrorCode.INVALID, '"symbols" must not be empty.')
+        raise ProtocolError(ErrorCode.INVALID, _('"symbols" must not be empty.'))
     return list(dict.fromkeys(s.strip().upper() for s in symbols))
 
 

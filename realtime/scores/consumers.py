@@ -1,6 +1,7 @@
 """``/ws/scores/``: a snapshot of the chosen matches, then every change."""
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext as _
 
 from realtime.core.envelope import ErrorCode, ProtocolError
 from realtime.core.sockets import JsonSocket
@@ -37,13 +38,14 @@ class ScoresSocket(JsonSocket):
         tables = {t for t in self.following if t.startswith("scores.table.")}
         if len(tables | {topic}) > MAX_TABLES:
             raise ProtocolError(
-                ErrorCode.TOO_BIG, f"Follow at most {MAX_TABLES} tables at once."
+                ErrorCode.TOO_BIG,
+                _("Follow at most %(n)d tables at once.") % {"n": MAX_TABLES},
             )
         await self.follow(topic)
         found = await database_sync_to_async(scoreboard.standings_frame)(competition)
         if found is None:
             await self.unfollow(topic)
-            raise ProtocolError(ErrorCode.NOT_FOUND, "No such competition.")
+            raise ProtocolError(ErrorCode.NOT_FOUND, _("No such competition."))
         await self.send_json(found)
 
     async def on_subscribe(self, frame):
@@ -56,7 +58,8 @@ class ScoresSocket(JsonSocket):
             return
         if len(self.following | {match_topic(i) for i in matches}) > MAX_MATCHES + 1:
             raise ProtocolError(
-                ErrorCode.TOO_BIG, f"Follow at most {MAX_MATCHES} matches at once."
+                ErrorCode.TOO_BIG,
+                _("Follow at most %(n)d matches at once.") % {"n": MAX_MATCHES},
             )
         for match_id in matches:
             await self.follow(match_topic(match_id))
@@ -66,7 +69,9 @@ class ScoresSocket(JsonSocket):
             await self.unfollow(match_topic(match_id))
         await self.send_json({"type": "scores.snapshot", "matches": found})
         if missing:
-            raise ProtocolError(ErrorCode.NOT_FOUND, f"No such match: {missing}.")
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND, _("No such match: %(id)s.") % {"id": missing}
+            )
 
     async def on_unsubscribe(self, frame):
         """Stop receiving chosen matches, or (``"all"``) everything; no reply."""

@@ -13,6 +13,8 @@ time a result changes it (conflated per competition, ordered by ``rev``).
 
 from typing import Literal, NotRequired, TypedDict
 
+from django.utils.translation import gettext as _
+
 from realtime.core.envelope import ErrorCode, ProtocolError, Reply, Request
 
 TOPIC_ALL = "scores"
@@ -123,14 +125,17 @@ def read_matches(frame: dict) -> Literal["all"] | list[int]:
         return "all"
     if not isinstance(value, list) or not value:
         raise ProtocolError(
-            ErrorCode.INVALID, '"matches" must be "all" or a non-empty list of ids.'
+            ErrorCode.INVALID, _('"matches" must be "all" or a non-empty list of ids.')
         )
     if len(value) > MAX_MATCHES:
         raise ProtocolError(
-            ErrorCode.TOO_BIG, f'"matches" holds more than {MAX_MATCHES} ids.'
+            ErrorCode.TOO_BIG,
+            _('"matches" holds more than %(n)d ids.') % {"n": MAX_MATCHES},
         )
     if not all(type(v) is int and 0 < v < 2**53 for v in value):
-        raise ProtocolError(ErrorCode.INVALID, '"matches" ids must be positive ints.')
+        raise ProtocolError(
+            ErrorCode.INVALID, _('"matches" ids must be positive ints.')
+        )
     return list(dict.fromkeys(value))
 
 
@@ -138,6 +143,6 @@ def read_competition(frame: dict) -> int:
     value = frame.get("competition")
     if type(value) is not int or not 0 < value < 2**53:
         raise ProtocolError(
-            ErrorCode.INVALID, '"competition" must be a competition id.'
+            ErrorCode.INVALID, _('"competition" must be a competition id.')
         )
     return value

@@ -30,13 +30,16 @@ RUN_AXE = """async (tags) => {
 @pytest.fixture
 def site(make_user, lobby):
     """One of everything: a room with a message, a match, a finished game, the
-    instruments, a notification, and Ann and Bob."""
+    instruments, a notification, and Ann and Bob, with a direct room of theirs."""
+    from realtime.chat.direct import start_direct
     from realtime.chat.service import post_message
     from realtime.game import service as games
     from realtime.notifications.service import notify
 
     ann, bob = make_user("ann"), make_user("bob")
     post_message(lobby.pk, bob, "hello 你好")
+    direct = start_direct(bob, "ann")
+    post_message(direct.pk, bob, "just us 私信")
     seed_instruments()
     match = make_match("Lions", "Harbour", status="live")
     game = games.create_game(ann, 5)
@@ -51,6 +54,7 @@ def site(make_user, lobby):
         "team": match.home_id,
         "game": game.pk,
         "open_game": open_game.pk,
+        "direct": direct.slug,
     }
 
 
@@ -82,6 +86,7 @@ def pages(site, logged_in: bool) -> list[str]:
         return [*public, "/accounts/login/", "/accounts/signup/"]
     return [
         *public,
+        f"/chat/{site['direct']}/",
         "/notifications/",
         "/notifications/settings/",
         "/settings/tokens/",

@@ -29,11 +29,18 @@ def send(page, text):
 def test_a_direct_message_started_from_a_profile_reaches_both_live(
     daphne, login_page, make_user, lobby, options, start, title, count
 ):
-    """bob clicks ann's name in #lobby, starts a DM on her profile; both see
-    each other's messages live; carol gets no such room."""
+    """bob clicks ann's name in #lobby, starts a DM on her profile; it appears
+    in ann's open room list, not carol's; both see each other's messages live;
+    carol gets no such room."""
     server = daphne()
     ann, bob, carol = make_user("ann"), make_user("bob"), make_user("carol")
     in_thread(service.post_message, lobby.pk, ann, "hi all")
+    lists = {}
+    for user in (ann, carol):
+        lists[user.username] = login_page(server, user, **options)
+        lists[user.username].goto("/chat/")
+        expect(lists[user.username].locator(".online-count")).to_have_text("0")
+    expect(lists["ann"].locator("#direct-list li")).to_have_count(0)
     pb = login_page(server, bob, **options)
     pb.goto("/chat/lobby/")
     pb.locator(".chat-msg .msg-author a", has_text="ann").click()
@@ -42,14 +49,17 @@ def test_a_direct_message_started_from_a_profile_reaches_both_live(
     pb.get_by_role("button", name=start).click()
     expect(pb.locator("#room-name")).to_have_text(title)
     slug = pb.url.rstrip("/").rsplit("/", 1)[-1]
-    pa = login_page(server, ann, **options)
-    pa.goto(f"/chat/{slug}/")
+    pa = lists["ann"]
+    expect(pa.locator("#direct-none")).to_be_hidden()
+    pa.locator("#direct-list").get_by_role("link", name="bob").click()
+    expect(pa).to_have_url(f"{server.url}/chat/{slug}/")
     expect(pa.locator("#presence-list li")).to_have_count(2)
     send(pb, "psst 你好")
     expect(pa.locator(".chat-msg .msg-body")).to_have_text(["psst 你好"])
     send(pa, "hello bob")
     expect(pb.locator(".chat-msg .msg-body")).to_have_text(["psst 你好", "hello bob"])
-    pc = login_page(server, carol, **options)
+    pc = lists["carol"]
+    expect(pc.locator("#direct-list li")).to_have_count(0)
     assert pc.goto(f"/chat/{slug}/").status == 404
     pc.goto("/chat/")
     expect(pc.locator("#chat-lobby")).to_be_visible()

@@ -118,3 +118,29 @@ def test_two_seeks_pair_both_players_into_one_game_in_chinese(
     expect(ann.locator("h1")).to_have_text("五子棋排行榜")
     expect(ann.locator("#leaderboard thead")).to_contain_text("等级分")
     expect(ann.locator("#leaderboard tbody tr")).to_have_count(2)
+
+
+def test_a_refused_move_is_explained_in_chinese(daphne, sessions, new_page):
+    """Ann plays from one tab; her second tab, which lost the move on the way,
+    still offers the board: its move is refused, in the page's language."""
+    server = daphne()
+    ann, bob = start_game(new_page, server, sessions)
+    behind = logged_in(new_page, server, sessions["ann"])
+    behind.context.add_cookies(
+        [{"name": "django_language", "value": "zh-hans", "url": server.url}]
+    )
+
+    def lose_moves(ws):
+        upstream = ws.connect_to_server()
+        upstream.on_message(lambda m: None if '"game.move"' in str(m) else ws.send(m))
+
+    behind.route_web_socket(re.compile(r"/ws/game/\d+/$"), lose_moves)
+    behind.goto(ann.url)
+    expect(behind.locator("#game-status")).to_have_text("轮到你落子。")
+    cell(ann, 7, 7).click()
+    expect(bob.locator("#game-status")).to_have_text("Your move.")
+    cell(behind, 8, 8).click()
+    expect(behind.locator("#game-error")).to_have_text(
+        "棋局已有变化，请重新看一下棋盘。"  # noqa: RUF001
+    )
+    expect(cell(ann, 8, 8)).not_to_have_class(re.compile(r"\b[bw]\b"))

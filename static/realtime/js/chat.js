@@ -31,6 +31,23 @@ function lobby() {
   socket.on("chat.room", show);
   const me = Number($("chat-lobby").dataset.user || 0);
   if (me) lobbyUnread(socket, me);
+  socket.on("chat.direct", showDirect);
+}
+
+/* A direct room started meanwhile (by either member): first in the list. */
+function showDirect(f) {
+  const list = $("direct-list");
+  if (!list || [...list.children].some((li) => li.dataset.slug === f.room)) return;
+  const link = el("a", "", f.with_user.name);
+  link.href = "/chat/" + encodeURIComponent(f.room) + "/";
+  const item = el("li", "room-card");
+  item.dataset.slug = f.room;
+  const title = el("h3");
+  title.append(link);
+  item.append(title);
+  list.prepend(item);
+  list.hidden = false;
+  $("direct-none").hidden = true;
 }
 
 /* A room: the page's state, shared by the parts below. */
