@@ -12,7 +12,10 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/duplex
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint format bench bench-smoke services clean
+# The ws-node ceiling of the benchmark suite: ws and bufferutil from npm.
+NODE_STAMP := bench/node_modules/.installed
+
+.PHONY: run test test-fast lint format bench bench-smoke bench-deps services clean
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +31,12 @@ run: $(STAMP)
 services:
 	bash .ci/services
 
-test: services $(STAMP)
+# npm comes with the services (.ci/services installs Debian's nodejs and npm).
+$(NODE_STAMP): bench/package-lock.json | services
+	npm ci --prefix bench --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+test: services $(STAMP) $(NODE_STAMP)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # ASGI tests only: no daphne processes, no browser.
@@ -43,11 +51,13 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: services $(STAMP)
+bench-deps: $(NODE_STAMP)
+
+bench: services $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench
 
-bench-smoke: services $(STAMP)
+bench-smoke: services $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m bench --smoke
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache bench/node_modules

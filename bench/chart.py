@@ -10,6 +10,7 @@ NAMES = [
     "stock-memory",
     "stock-redis",
     "websockets",
+    "ws-node",
 ]
 COLORS = {
     "duplex-memory": "#1f77b4",
@@ -17,6 +18,7 @@ COLORS = {
     "stock-memory": "#d62728",
     "stock-redis": "#ff9896",
     "websockets": "#2ca02c",
+    "ws-node": "#98df8a",
 }
 
 

@@ -72,6 +72,12 @@ def targets(scenarios: dict) -> dict:
         out[f"room_fanout_vs_websockets_at_{ROOM_RATE}"] = _target(
             ratio, ROOM_VS_RAW, ratio is not None and ratio >= ROOM_VS_RAW
         )
+        if "ws-node" in room:
+            node = _step_at(room.get("ws-node"), ROOM_RATE)
+            ratio = _ratio(
+                ours and ours["deliveries_per_s"], node and node["deliveries_per_s"]
+            )
+            out[f"room_fanout_vs_ws_node_at_{ROOM_RATE}"] = _target(ratio, None, None)
     rolling = scenarios.get("rolling", {}).get("duplex-redis-project")
     out.update(_rolling_targets(rolling))
     return out

@@ -7,9 +7,9 @@ publish after commit) at stepped rates, spread so no poster exceeds the
 product's per-user rate. Every member records each ``chat.message``: its
 latency (the text carries the poster's clock; poster and members share this
 process) and its ``seq`` (a repeat or a step back counts as a duplicate).
-On the ``websockets`` server the same number of members follow one topic
-and the same rates are published raw (``bench.stepper``): the room at the
-speed of the raw library, in the same run.
+On the ceilings (``websockets``, ``ws-node``) the same number of members
+follow one topic and the same rates are published raw (``bench.stepper``):
+the room at the speed of the raw library, in the same run.
 """
 
 import asyncio
@@ -131,6 +131,6 @@ async def _raw(server, load) -> dict:
 
 async def room_fanout(servers, load) -> dict:
     server = servers[0]
-    if server.spec.kind == "websockets":
+    if server.spec.raw:
         return await _raw(server, load)
     return await _duplex(server, load)

@@ -236,22 +236,36 @@ async def scaleout(servers: list[Server], load: Load) -> dict:
 SCENARIOS = {
     "fanout": (
         fanout,
-        ["duplex-memory", "duplex-redis", "stock-memory", "stock-redis", "websockets"],
+        [
+            "duplex-memory",
+            "duplex-redis",
+            "stock-memory",
+            "stock-redis",
+            "websockets",
+            "ws-node",
+        ],
         1,
     ),
     "quotes": (
         quotes,
-        ["duplex-memory", "duplex-redis", "stock-memory", "stock-redis", "websockets"],
+        [
+            "duplex-memory",
+            "duplex-redis",
+            "stock-memory",
+            "stock-redis",
+            "websockets",
+            "ws-node",
+        ],
         1,
     ),
-    "echo": (echo, ["duplex-memory", "websockets"], 1),
-    "storm": (storm, ["duplex-redis", "stock-redis", "websockets"], 1),
-    "idle": (idle, ["duplex-redis", "stock-redis", "websockets"], 1),
+    "echo": (echo, ["duplex-memory", "websockets", "ws-node"], 1),
+    "storm": (storm, ["duplex-redis", "stock-redis", "websockets", "ws-node"], 1),
+    "idle": (idle, ["duplex-redis", "stock-redis", "websockets", "ws-node"], 1),
     "scaleout": (scaleout, ["duplex-redis", "stock-redis"], 2),
     # The product's own sockets, distinct logged-in users (bench/product.py).
     "room_join": (room_join, ["duplex-redis"], 1),
     "page_load": (page_load, ["duplex-redis"], 1),
-    "room_fanout": (room_fanout, ["duplex-redis", "websockets"], 1),
+    "room_fanout": (room_fanout, ["duplex-redis", "websockets", "ws-node"], 1),
     # Two processes, one of them SIGTERMed and restarted (bench/rolling.py).
     "rolling": (rolling, ["duplex-redis-project"], 2),
     # permessage-deflate on and off, per frame kind (bench/compression.py).

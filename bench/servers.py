@@ -2,6 +2,7 @@
 
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
 SERVER_CPUS = {0}
 CLIENT_CPUS = {1}
 
@@ -40,6 +42,19 @@ def raise_fd_limit() -> int:
 def pin_client() -> None:
     if can_pin():
         os.sched_setaffinity(0, CLIENT_CPUS)
+
+
+def node_ceiling() -> str:
+    """The node binary, once bench/package-lock.json's packages are installed."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("ws-node needs Node.js: `make bench-deps` installs it")
+    if not (BENCH / "node_modules" / "ws").is_dir():
+        raise RuntimeError(
+            "ws-node needs bench/node_modules: `make bench-deps` "
+            "(npm ci --prefix bench) installs ws and bufferutil"
+        )
+    return node
 
 
 def free_port() -> int:
@@ -72,13 +87,18 @@ class ServerSpec:
     """One kind of server under test and where its three endpoints live."""
 
     name: str
-    kind: str  # "daphne" or "websockets"
+    kind: str  # "daphne", "websockets" or "node"
     sub: str
     pub: str
     echo: str
     redis: bool = False
     env: dict = field(default_factory=dict)
     app: str = "bench.asgi:application"
+
+    @property
+    def raw(self) -> bool:
+        """A ceiling: a bare library's server, no framework, no channel layer."""
+        return self.kind != "daphne"
 
 
 SPECS = {
@@ -115,6 +135,8 @@ SPECS = {
         env={"BENCH_LAYER_DEFAULTS": "1"},
     ),
     "websockets": ServerSpec("websockets", "websockets", "/sub", "/pub", "/echo"),
+    # The second ceiling: Node's ws with bufferutil (bench/ceiling_ws.mjs).
+    "ws-node": ServerSpec("ws-node", "node", "/sub", "/pub", "/echo"),
     # duplex-redis serving the project's own application (project/asgi.py):
     # its graceful shutdown (1012 on SIGTERM) and admission control included.
     "duplex-redis-project": ServerSpec(
@@ -151,6 +173,8 @@ class Server:
     def command(self) -> list[str]:
         if self.spec.kind == "websockets":
             return [sys.executable, "-m", "bench.ceiling", str(self.port)]
+        if self.spec.kind == "node":
+            return [node_ceiling(), str(BENCH / "ceiling_ws.mjs"), str(self.port)]
         return [
             sys.executable,
             "-m",
