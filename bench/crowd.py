@@ -19,6 +19,7 @@ from picows import WSCloseCode, WSListener, WSMsgType, WSTransport, ws_connect
 from picows.common import WSHandshakeError
 
 from bench.client import summary
+from bench.reconnect import RETRY_HINT, Backoff
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,16 @@ NOTIFICATIONS = Endpoint(
 )
 
 
+HINTED_TRIES = 30  # attempts a socket makes while told to come back later
+
+
 class Closed(Exception):
     """The socket closed before its hello was answered."""
 
-    def __init__(self, code):
+    def __init__(self, code, reason: str = ""):
         super().__init__(code)
         self.code = code
+        self.reason = reason
 
 
 def frame_type(payload: bytes) -> str:
@@ -96,6 +101,7 @@ class Member(WSListener):
         self.frames = frames
         self.ready = asyncio.get_running_loop().create_future()
         self.close_code = None
+        self.close_reason = ""
         self.last_seq = 0
         self.transport: WSTransport | None = None
 
@@ -109,6 +115,7 @@ class Member(WSListener):
     def on_ws_frame(self, transport: WSTransport, frame) -> None:
         if frame.msg_type is WSMsgType.CLOSE:
             self.close_code = int(frame.get_close_code())
+            self.close_reason = frame.get_close_message().decode("utf-8", "replace")
             transport.disconnect()
             return
         if frame.msg_type is not WSMsgType.TEXT:
@@ -125,7 +132,7 @@ class Member(WSListener):
 
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         if not self.ready.done():
-            self.ready.set_exception(Closed(self.close_code))
+            self.ready.set_exception(Closed(self.close_code, self.close_reason))
 
 
 def failure_kind(exc: BaseException) -> str:
@@ -150,6 +157,7 @@ class Stats:
     handshakes: list = field(default_factory=list)
     joins: list = field(default_factory=list)  # handshake + hello answered
     failures: Counter = field(default_factory=Counter)
+    told_to_wait: int = 0  # 1013 with a retry hint, then tried again
 
     def as_dict(self, wall: float) -> dict:
         return {
@@ -157,6 +165,7 @@ class Stats:
             "ready": self.ready,
             "failures": sum(self.failures.values()),
             "failure_kinds": dict(self.failures),
+            "told_to_wait": self.told_to_wait,
             "ready_per_s": round(self.ready / wall, 1) if wall else None,
             "handshake": summary(self.handshakes),
             "handshake_and_hello": summary(self.joins),
@@ -176,12 +185,33 @@ class Crowd:
         self.stats: dict[str, Stats] = {}
 
     async def member(self, session: str, endpoint: Endpoint) -> Member | None:
-        """Open one socket, send its hello, wait for the answer (not gated)."""
+        """Open one socket, send its hello, wait for the answer (not gated).
+
+        A 1013 with a retry hint (admission control) is not a failure: the
+        socket waits the hint times 1 to 2 and tries again, as ``client.js``
+        does (bench/reconnect.py), at most ``HINTED_TRIES`` times; its time to
+        ready counts from the first try.
+        """
         stats = self.stats.setdefault(endpoint.name, Stats())
+        started = time.monotonic()
+        backoff = Backoff()
+        for _ in range(HINTED_TRIES):
+            try:
+                return await self._try(session, endpoint, stats, started)
+            except Closed as closed:
+                if closed.code != 1013 or not RETRY_HINT.search(closed.reason):
+                    stats.failures[failure_kind(closed)] += 1
+                    return None
+                stats.told_to_wait += 1
+                await asyncio.sleep(backoff.delay(closed.code, closed.reason))
+        stats.failures["close 1013, tries used up"] += 1
+        return None
+
+    async def _try(self, session, endpoint, stats, started) -> Member | None:
+        """One attempt; a hinted 1013 is raised, every other failure counted."""
         headers = {"Origin": self.server.origin, "Cookie": f"{self.cookie}={session}"}
         if endpoint.protocols:
             headers["Sec-WebSocket-Protocol"] = endpoint.protocols
-        started = time.monotonic()
         listener = None
         try:
             _, listener = await ws_connect(
@@ -196,9 +226,11 @@ class Crowd:
             stats.handshakes.append(time.monotonic() - started)
             answered = await asyncio.wait_for(listener.ready, self.answer_s)
         except Exception as exc:  # every kind is counted, none stops the storm
-            stats.failures[failure_kind(exc)] += 1
             if listener is not None and listener.transport is not None:
                 listener.transport.disconnect()
+            if isinstance(exc, Closed) and exc.code == 1013:
+                raise
+            stats.failures[failure_kind(exc)] += 1
             return None
         stats.ready += 1
         stats.joins.append(answered - started)

@@ -9,7 +9,8 @@ so a change there must be made here too. Times are in seconds, not ms.
   minDelay * 2 ** attempt)``, raised to what the close code asks for: never
   after 4000-4999 (``None``); after 1013 at least the reason's ``"; retry=S"``
   (else ``retryAfter``) times ``1 + random()``; after 1012 at least
-  ``random() * restartSpread``; after 1008 at least ``policyDelay`` times
+  ``random()`` times ``restartSpread`` or the reason's retry hint, whichever
+  is longer; after 1008 at least ``policyDelay`` times
   ``1 + random()``.
 - The backoff resets only after a socket stayed open ``stableAfter``: JS
   arms a timer on ``open`` that sets ``attempt = 0`` and clears it on close;
@@ -79,7 +80,9 @@ class Backoff:
             least = float(hint.group(1)) if hint else RETRY_AFTER
             backoff = max(backoff, least * (1 + self.rng.random()))
         elif rule == "spread":
-            backoff = max(backoff, self.rng.random() * RESTART_SPREAD)
+            hint = RETRY_HINT.search(reason or "")
+            window = max(RESTART_SPREAD, float(hint.group(1)) if hint else 0.0)
+            backoff = max(backoff, self.rng.random() * window)
         elif rule == "policy":
             backoff = max(backoff, POLICY_DELAY * (1 + self.rng.random()))
         self.attempt += 1

@@ -362,7 +362,7 @@ DUPLEX = {
     # Error frames a connection may earn before it is closed with 1008.
     "MAX_STRIKES": env_int("DUPLEX_MAX_STRIKES", 20),
     # Handshakes a process works on at once; past it, 1013 with a retry hint.
-    "MAX_HANDSHAKES": env_int("DUPLEX_MAX_HANDSHAKES", 200),
+    "MAX_HANDSHAKES": env_int("DUPLEX_MAX_HANDSHAKES", 50),
     # Bytes of replies a socket may owe a client that does not read them: above
     # the largest replay (500 chat messages) a slow but honest reader is owed.
     "OUTBOX_MAX_BYTES": env_int("DUPLEX_OUTBOX_MAX_BYTES", 4 * 1024 * 1024),

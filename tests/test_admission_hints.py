@@ -1,5 +1,5 @@
-"""The retry hints of a handshake storm: the refused come back about as fast
-as the process answers handshakes, not all at once."""
+"""Retry hints of storms: the refused (1013) and the restarted (1012) come
+back about as fast as they can be served, not all at once."""
 
 import random
 from collections import Counter
@@ -46,3 +46,17 @@ def test_a_quick_process_asks_for_a_second_and_the_queue_empties_with_time():
     assert long[-1] > 5
     clock.now += 120
     assert door.hint(200) == 1.0
+
+
+def test_a_process_closing_many_sockets_asks_for_a_wider_restart_spread(
+    monkeypatch,
+):
+    """SIGTERM's 1012: a few hundred sockets keep client.js' 5-s spread; 2,000
+    ask to be spread over 20 s, at the rate the others take them back."""
+    from realtime.core.lifecycle import restart_reason
+
+    monkeypatch.delenv("DUPLEX_REJOIN_RATE", raising=False)
+    assert restart_reason(300) == "server restarting"
+    assert restart_reason(2000) == "server restarting; retry=20"
+    monkeypatch.setenv("DUPLEX_REJOIN_RATE", "400")
+    assert restart_reason(2000) == "server restarting"

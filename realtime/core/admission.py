@@ -27,7 +27,7 @@ from realtime.core.transport import SCOPE_KEY
 
 log = logging.getLogger(__name__)
 
-MAX_HANDSHAKES = 200  # the default of DUPLEX_MAX_HANDSHAKES
+MAX_HANDSHAKES = 50  # the default of DUPLEX_MAX_HANDSHAKES
 
 in_flight = metrics.Gauge(
     "duplex_ws_handshakes_in_flight", "WebSocket handshakes not yet answered."

@@ -32,10 +32,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from asgiref.sync import SyncToAsync
 from channels.security.websocket import WebsocketDenier
 
+from realtime.core.admission import retry_reason
 from realtime.core.envelope import CloseCode
 from realtime.core.transport import _daphne_protocol, close_protocol
 
 log = logging.getLogger(__name__)
+
+# Sockets per second the other processes are expected to take back while
+# serving their own (DUPLEX_REJOIN_RATE; bench/rolling.py measures it), and
+# client.js' restartSpread in seconds.
+REJOIN_RATE = 100.0
+RESTART_SPREAD = 5.0
 
 _sockets: "weakref.WeakSet" = weakref.WeakSet()
 # Fallback event streams (realtime.core.fallback): closed with 1012 too.
@@ -137,13 +144,24 @@ def _begin(reactor) -> None:
         len(open_sockets),
         len(streams),
     )
+    reason = restart_reason(len(open_sockets))
     try:
         for protocol in open_sockets:
-            close_protocol(protocol, CloseCode.SERVICE_RESTART, "server restarting")
+            close_protocol(protocol, CloseCode.SERVICE_RESTART, reason)
         for stream in streams:
             stream.close_for_restart()
     finally:
         _wait(reactor, time.monotonic() + grace)
+
+
+def restart_reason(sockets: int) -> str:
+    """The 1012 reason: a process closing more sockets than the others take
+    back in ``client.js``'s 5-s restart spread asks for a wider one."""
+    rate = float(os.environ.get("DUPLEX_REJOIN_RATE") or REJOIN_RATE)
+    spread = sockets / max(rate, 1.0)
+    if spread <= RESTART_SPREAD:
+        return "server restarting"
+    return retry_reason("server restarting", spread)
 
 
 def _stop_listening(reactor) -> None:

@@ -94,6 +94,14 @@ def test_a_restart_spreads_the_reconnects(page, refusing_server):
     assert all(0 <= d <= 5000 for d in delays)
 
 
+def test_a_restart_of_a_crowded_process_spreads_over_its_hint(page, refusing_server):
+    """'server restarting; retry=20': the tabs come back over 20 s, not 5."""
+    url = refusing_server + "/close/1012/server%20restarting%3B%20retry%3D20"
+    delays = [retries(page, url, 1)[0]["delay"] for _ in range(8)]
+    assert max(delays) > 5000, "past the default restart spread"
+    assert all(0 <= d <= 20000 for d in delays)
+
+
 def test_a_policy_close_is_not_retried_at_once(page, refusing_server):
     """1008 (abuse, or a client that stopped reading) waits policyDelay or more."""
     got = retries(page, refusing_server + "/close/1008/", 1, policyDelay=3000)

@@ -36,7 +36,8 @@
  * - follows the close code's rule (CLOSE_RULES): never after 4000-4999 (the
  *   server refused on purpose); after 1013 at least the reason's retry hint
  *   ("; retry=S"), spread over as long again; after 1012 spread over
- *   restartSpread; after 1008 not before policyDelay;
+ *   restartSpread, or over the reason's retry hint if that is longer; after
+ *   1008 not before policyDelay;
  * - gives up on a socket stuck in CONNECTING after connectTimeout, and retries;
  * - queues sends while not open (bounded: the oldest are dropped past maxQueue)
  *   and flushes them, after the hello frame, on open;
@@ -379,7 +380,12 @@ class DuplexSocket {
       const least = hint ? Number(hint[1]) * 1000 : o.retryAfter;
       return Math.max(backoff, least * (1 + Math.random()));
     }
-    if (rule === "spread") return Math.max(backoff, Math.random() * o.restartSpread);
+    if (rule === "spread") {
+      // A process closing many sockets asks for a wider window ("; retry=S").
+      const hint = RETRY_HINT.exec(closed.reason || "");
+      const window = Math.max(o.restartSpread, hint ? Number(hint[1]) * 1000 : 0);
+      return Math.max(backoff, Math.random() * window);
+    }
     if (rule === "policy") return Math.max(backoff, o.policyDelay * (1 + Math.random()));
     return backoff;
   }
