@@ -161,6 +161,7 @@ def _storm_rows(block: dict) -> list[list]:
                     s["handshake"]["p99_ms"],
                     s["handshake_and_hello"]["p50_ms"],
                     s["handshake_and_hello"]["p99_ms"],
+                    s.get("told_to_wait", 0),
                     kinds or "0",
                 ]
             )
@@ -175,6 +176,7 @@ STORM_HEADER = [
     "hs p99 ms",
     "hs+hello p50 ms",
     "hs+hello p99 ms",
+    "1013, retried",
     "failures",
 ]
 

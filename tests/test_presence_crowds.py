@@ -129,3 +129,20 @@ async def test_messages_in_a_crowded_room_nobody_follows_read_no_presence(
     assert all(len(t) == 20 for t in texts), [len(t) for t in texts]
     assert reads.values[()] - before < 20
     await asyncio.gather(*(s.disconnect() for s in sockets))
+
+
+def test_a_large_rooms_diffs_come_less_often_as_it_grows(settings):
+    """Each diff goes to every member: past 200 members the interval grows
+    with the room, so a process sends about the same presence frames per
+    second to a room of 1,000 as to one of 5,000 (up to a 30-s interval)."""
+    from realtime.chat.presence import RoomPresence
+
+    settings.DUPLEX = {**settings.DUPLEX, "CHAT_PRESENCE_EVERY": 1.0}
+    presence = RoomPresence()
+    every = {}
+    for size in (0, 100, 200, 1000, 5000, 20000):
+        presence.known["chat.big"] = {n: f"m{n}" for n in range(size)}
+        every[size] = presence.interval("chat.big")
+    assert every == {0: 1.0, 100: 1.0, 200: 1.0, 1000: 5.0, 5000: 25.0, 20000: 30.0}
+    frames_per_s = {size: size / every[size] for size in (1000, 5000)}
+    assert frames_per_s[1000] == frames_per_s[5000]

@@ -11,6 +11,12 @@ carry the count, and the list comes on demand, a page at a time (``chat.who``).
 
 Member lists are read at most once per ``MEMBERS_FRESH`` seconds per room and
 process, so a thousand joiners share one read for their ``chat.joined``.
+
+A diff goes to every member, so a room larger than ``MAX_MEMBERS_SHOWN`` gets
+its diffs less often, in proportion to its size (up to ``LONGEST_EVERY``): a
+room of 5,000 hears of its comings and goings every 25 s, and presence costs
+each process about ``MAX_MEMBERS_SHOWN`` frames per interval whatever the
+room's size. A joiner's own ``chat.joined`` always has the count of the moment.
 """
 
 import asyncio
@@ -30,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_MEMBERS_SHOWN = 200  # members listed in a frame; larger rooms page
 MAX_DIFF = 50  # joins (and leaves) named in one diff; the count is always exact
 MEMBERS_FRESH = 0.5  # seconds a member list read is shared
+LONGEST_EVERY = 30.0  # seconds: the longest interval between two diffs
 _member_reads = SharedReads(MEMBERS_FRESH)
 
 
@@ -51,6 +58,12 @@ class RoomPresence:
         if place not in self.pending:
             self.pending[place] = asyncio.ensure_future(self._diff_later(room))
 
+    def interval(self, place: str) -> float:
+        """Seconds until the place's next diff: longer for a larger room."""
+        every = settings.DUPLEX["CHAT_PRESENCE_EVERY"]
+        size = len(self.known.get(place) or ())
+        return min(max(every, every * size / MAX_MEMBERS_SHOWN), LONGEST_EVERY)
+
     def _done(self, place: str) -> None:
         """This task no longer stands for the place's next diff; a later
         change's task, which may be waiting already, stays in place."""
@@ -61,7 +74,7 @@ class RoomPresence:
         place = room.place
         known = self.known.get(place)
         try:
-            await asyncio.sleep(settings.DUPLEX["CHAT_PRESENCE_EVERY"])
+            await asyncio.sleep(self.interval(place))
             self._done(place)  # changes from now on make a new diff
             _member_reads.forget(place)
             members = await self.members(place)
