@@ -205,6 +205,26 @@ async def test_admin_abort_tells_the_players_why_and_closes_with_4010(
     }
 
 
+async def test_a_long_chinese_abort_note_closes_within_a_close_frames_bytes(
+    ws, players
+):
+    """A moderator's note of 60 Chinese characters (180 bytes): the close
+    reason is its first 41 characters, 123 bytes, not cut inside one."""
+    from realtime.game import referee
+
+    ann, bob, _ = players
+    game = await new_game(ann, bob)
+    black, _, _ = await ws(f"/ws/game/{game.pk}/", user=ann)
+    await next_frame(black, "game.snapshot")
+    note = "请勿使用外部引擎" * 8
+    assert await sync_to_async(referee.abort)(game.pk, note[:60])
+    closed = await black.receive_output(timeout=5)
+    while closed["type"] != "websocket.close":
+        closed = await black.receive_output(timeout=5)
+    assert closed["code"] == 4010
+    assert closed["reason"] == note[:41]
+
+
 def test_pages_lobby_board_replay_and_record(client, players):
     """The lobby, a board, a finished game's replay and a player's record render."""
     ann, bob, _ = players

@@ -18,6 +18,7 @@ from realtime.core.envelope import (
     CloseCode,
     ErrorCode,
     ProtocolError,
+    close_reason,
     encode,
     int_field,
     text_field,
@@ -50,11 +51,6 @@ def gap_read(room_id: int, after: int) -> tuple[list[dict] | None, dict | None]:
 # Until a client says where it stopped (chat.join), no stream frame reaches it.
 NOTHING_YET = 2**62
 fanout.register_format(proto.PLAIN_FORMAT, proto.plain_line)
-
-
-def close_reason(text: str) -> str:
-    """A close reason fits in 123 bytes of UTF-8 (RFC 6455, 5.5)."""
-    return text.encode()[:123].decode(errors="ignore")
 
 
 class ChatSocket(JsonSocket):

@@ -15,6 +15,12 @@ from typing import Any, Literal, NotRequired, TypedDict
 from django.utils.translation import gettext as _
 
 
+def close_reason(text: str) -> str:
+    """A close reason fits in 123 bytes of UTF-8 (RFC 6455, 5.5): cut there,
+    never inside a character (a Chinese note is 3 bytes a character)."""
+    return text.encode()[:123].decode(errors="ignore")
+
+
 class CloseCode(IntEnum):
     """WebSocket close codes Duplex sends; 4000-4999 mean "do not reconnect"."""
 

@@ -13,7 +13,13 @@ from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
 from realtime.core import fanout
-from realtime.core.envelope import CloseCode, ErrorCode, encode, user_ref
+from realtime.core.envelope import (
+    CloseCode,
+    ErrorCode,
+    close_reason,
+    encode,
+    user_ref,
+)
 from realtime.core.presence import get_presence
 from realtime.core.sockets import JsonSocket
 from realtime.game import chat, seeks, service
@@ -225,7 +231,7 @@ class GameSocket(PresenceMixin, JsonSocket):
         """Referee notices: a new deadline (and seats), or a moderator's abort."""
         if event.get("kind") == "abort":
             note = event.get("note") or _("A moderator aborted the game.")
-            await self.close(CloseCode.GAME_ABORTED, note[:120])
+            await self.close(CloseCode.GAME_ABORTED, close_reason(note))
         elif event.get("kind") == "deadline":
             self.players = (event.get("black"), event.get("white"))
             self._schedule(event.get("deadline"))
