@@ -111,6 +111,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, health-checking a kept connection at most once a
+    # second instead of before every database call of every socket.
+    DATABASES["default"]["ENGINE"] = "realtime.core.postgresql"
     # PostgreSQL on another machine can vanish without a word (a partition, a
     # switch that died): a query then waits minutes for the kernel to give
     # up, holding the one thread all of a process' database work runs on, and

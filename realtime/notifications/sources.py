@@ -4,6 +4,8 @@ Connected from ``RealtimeConfig.ready``. Chat and quotes are reached only
 through ``realtime.signals``; scores through ``scoreboard.match_moments``.
 """
 
+import logging
+
 from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -12,11 +14,14 @@ from django.dispatch import receiver
 from django.utils.text import Truncator
 
 from realtime.chat.presence import online_ids
+from realtime.core.outages import SERVICE_ERRORS
 from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
 from realtime.notifications import alerts as price_alerts
 from realtime.notifications import service as notify
 from realtime.scores.service import match_moments
 from realtime.signals import message_posted, price_ticked
+
+log = logging.getLogger(__name__)
 
 MAX_MENTIONS = 20
 
@@ -54,11 +59,26 @@ def on_message_posted(
     Sent from the database thread (``chat.service``), after the message is
     stored. The room's presence is read only when someone might be skipped
     for being there, and then shared with the room's other member reads: a
-    crowded room nobody follows costs no presence read per message.
+    crowded room nobody follows costs no presence read per message. The
+    message is stored already: in an outage its notifications are dropped
+    with a warning (a notification is a hint), never the message.
     """
-    targets = _chat_targets(
-        room_slug, room_public, author_id, mentions, kwargs.get("direct_to", ())
-    )
+    try:
+        _notify_chat(
+            room_slug,
+            room_public,
+            author_id,
+            author_name,
+            text,
+            mentions,
+            kwargs.get("direct_to", ()),
+        )
+    except SERVICE_ERRORS as exc:
+        log.warning("Notifications of a message in #%s not sent (%s)", room_slug, exc)
+
+
+def _notify_chat(room_slug, public, author_id, author_name, text, mentions, direct_to):
+    targets = _chat_targets(room_slug, public, author_id, mentions, direct_to)
     if any(kind != "mention" for kind in targets.values()):
         present = async_to_sync(online_ids)(f"chat.{room_slug}")
         targets = {

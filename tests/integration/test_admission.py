@@ -17,7 +17,7 @@ from tests.servers import DaphneProcess, server_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-USERS = 120
+USERS = 60
 RETRY = re.compile(r"retry=(\d+)")
 
 
@@ -73,7 +73,7 @@ async def visitor(server, cookie: str, log: list) -> None:
 def test_a_storm_past_the_admission_limit_gets_1013_with_a_hint_never_a_drop(
     storm_server, make_user, session_for
 ):
-    """120 logged-in users join one room at once; the process works on 8
+    """60 logged-in users join one room at once; the process works on 8
     handshakes at a time: the others are told to come back, and all get in."""
     Room.objects.create(slug="crowd", name="Crowd")
     cookies = [session_for(make_user(f"user{n}")) for n in range(USERS)]
