@@ -53,9 +53,17 @@ async def test_an_anonymous_reader_that_never_reads_is_closed_not_buffered(
         await asyncio.sleep(0.1)
     try:
         close = client.close_frame(most=400)
+    except ConnectionResetError:
+        # The close frame was sent, but this client did not answer it within
+        # autobahn's 1-s close handshake (a loaded machine): the server then
+        # dropped the connection, and the kernel discarded what it held.
+        close = "reset"
     finally:
         client.sock.close()
-    assert close == (1008, "Too many unread frames.")
+    if close == "reset":
+        assert "Closing a socket owed" in server.log()
+    else:
+        assert close == (1008, "Too many unread frames.")
     async with connect(server.ws_url + "/ws/echo/", origin=server.origin) as echo:
         await echo.send("still here")
         assert await echo.recv() == "still here"
