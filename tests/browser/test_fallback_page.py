@@ -99,4 +99,8 @@ def test_a_blocked_websocket_falls_back_by_itself(daphne, login_page, make_user,
     expect(page.locator("#connection-badge")).to_have_text("live (fallback)")
     # This load never tried WebSocket for the room: the tab already knew.
     assert page.evaluate("window.blockedAttempts") == 0
-    expect(page.locator(".chat-msg .msg-body")).to_have_text(["through the fallback"])
+    # The history comes after the join's answer over the fallback's upstream
+    # POST: on a loaded machine, later than the 5 s a locator waits by default.
+    expect(page.locator(".chat-msg .msg-body")).to_have_text(
+        ["through the fallback"], timeout=15_000
+    )
