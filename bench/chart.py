@@ -3,15 +3,9 @@
 from pathlib import Path
 
 from bench.report import best_held
+from bench.scenarios import EVERY_SERVER
 
-NAMES = [
-    "duplex-memory",
-    "duplex-redis",
-    "stock-memory",
-    "stock-redis",
-    "websockets",
-    "ws-node",
-]
+NAMES = EVERY_SERVER
 COLORS = {
     "duplex-memory": "#1f77b4",
     "duplex-redis": "#6baed6",

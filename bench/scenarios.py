@@ -233,29 +233,26 @@ async def scaleout(servers: list[Server], load: Load) -> dict:
 
 
 # name -> (function, servers it runs against, processes per server)
+# Every server of the suite: Duplex and stock Channels on both layers, and the
+# two ceilings.
+EVERY_SERVER = [
+    "duplex-memory",
+    "duplex-redis",
+    "stock-memory",
+    "stock-redis",
+    "websockets",
+    "ws-node",
+]
+
 SCENARIOS = {
     "fanout": (
         fanout,
-        [
-            "duplex-memory",
-            "duplex-redis",
-            "stock-memory",
-            "stock-redis",
-            "websockets",
-            "ws-node",
-        ],
+        EVERY_SERVER,
         1,
     ),
     "quotes": (
         quotes,
-        [
-            "duplex-memory",
-            "duplex-redis",
-            "stock-memory",
-            "stock-redis",
-            "websockets",
-            "ws-node",
-        ],
+        EVERY_SERVER,
         1,
     ),
     "echo": (echo, ["duplex-memory", "websockets", "ws-node"], 1),
