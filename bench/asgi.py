@@ -6,7 +6,6 @@ and auth), so the bench measures what a visitor's connection costs.
 
 from project.asgi import http_app  # noqa: I001 (builds Django before the consumers)
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
@@ -18,6 +17,7 @@ from bench.consumers import (
     StockPublisher,
     StockSubscriber,
 )
+from realtime.core.auth import SessionAuthStack
 from realtime.routing import websocket_urlpatterns
 from realtime.core.transport import DaphneSocketMiddleware
 
@@ -34,9 +34,7 @@ application = DaphneSocketMiddleware(
         {
             "http": http_app,
             "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(
-                    URLRouter(bench_urlpatterns + websocket_urlpatterns)
-                )
+                SessionAuthStack(URLRouter(bench_urlpatterns + websocket_urlpatterns))
             ),
         }
     )

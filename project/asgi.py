@@ -11,12 +11,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 # consumers' model imports below need.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from realtime.core import lifecycle, metrics  # noqa: E402
 from realtime.core.admission import AdmissionGuard  # noqa: E402
+from realtime.core.auth import SessionAuthStack  # noqa: E402
 from realtime.core.fallback import FallbackRouter  # noqa: E402
 from realtime.core.outages import OutageGuard  # noqa: E402
 from realtime.core.security import SameOriginValidator  # noqa: E402
@@ -38,7 +38,7 @@ metrics.install()
 websocket_app = SameOriginValidator(
     AdmissionGuard(
         OutageGuard(
-            AuthMiddlewareStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
+            SessionAuthStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
         )
     )
 )

@@ -8,6 +8,7 @@ from asgiref.sync import SyncToAsync
 from channels.layers import channel_layers
 from django.db import connections
 
+from realtime.core.dbthreads import READERS
 from realtime.core.fanout import reset_hubs
 from realtime.core.presence import reset_presence
 from realtime.core.sessions import reset_watchers
@@ -33,6 +34,7 @@ def fresh_layers():
     # sync_to_async ran ORM calls on asgiref's worker thread; close its database
     # connection, or dropping the test database finds it still in use.
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+    READERS.close_connections()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -14,6 +14,7 @@ from realtime.chat.models import Room
 from realtime.chat.presence import page as presence_page
 from realtime.chat.presence import room_presence
 from realtime.core import fanout
+from realtime.core.dbthreads import reads
 from realtime.core.envelope import (
     CloseCode,
     ErrorCode,
@@ -34,7 +35,7 @@ _snapshots = SharedReads(0.25)
 
 
 async def shared_snapshot(room_id: int) -> dict:
-    return await _snapshots.get(room_id, lambda: db(service.snapshot)(room_id))
+    return await _snapshots.get(room_id, lambda: reads(service.snapshot)(room_id))
 
 
 # After a layer outage every socket of a room replays the same gap at once:
@@ -68,7 +69,7 @@ class ChatSocket(JsonSocket):
         """Refuse what the user may not open; else follow the room, join presence."""
         self.user = self.scope["user"]
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        room, problem = await db(service.open_room)(slug, self.user)
+        room, problem = await reads(service.open_room)(slug, self.user)
         if problem is not None:
             await self.refuse(problem[0], close_reason(problem[1]))
             return
@@ -273,7 +274,7 @@ class ChatSocket(JsonSocket):
         return [line for f in frame_list if (line := proto.plain_line(f)) is not None]
 
     async def _joined_frame(self, mode: str, last: int) -> dict:
-        (muted, until, _reason), last_read = await db(_reader_state)(
+        (muted, until, _reason), last_read = await reads(_reader_state)(
             self.room.pk, self.user
         )
         presence = presence_page(await room_presence().members(self.room.place))

@@ -9,8 +9,9 @@ the consumers' disconnect handlers, and only then stops the reactor. Clients
 reconnect (to another process, behind nginx) and resume their streams.
 
 The drain also waits for the database calls in flight, and the process only
-stops once none is left (or the grace is over): every socket's database work
-runs on asgiref's one thread-sensitive thread, and a call that publishes (a
+stops once none is left (or the grace is over): a socket's database work runs
+on asgiref's one thread-sensitive thread or the reader threads
+(``realtime.core.dbthreads``), and a call that publishes (a
 ``chat.send`` after its commit, holding the room's row lock) needs the event
 loop to finish. Stopping the loop under it hung the process in its exit,
 holding that lock, so every other process' posts to the room waited for it.
@@ -27,12 +28,12 @@ import sys
 import threading
 import time
 import weakref
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync
 from channels.security.websocket import WebsocketDenier
 
 from realtime.core.admission import retry_reason
+from realtime.core.dbthreads import READERS, TrackedExecutor
 from realtime.core.envelope import CloseCode
 from realtime.core.transport import _daphne_protocol, close_protocol
 
@@ -51,46 +52,21 @@ _state = {"stopping": False}
 EXIT_BOUND = 3.0  # seconds from the loop's stop to a forced exit
 
 
-class TrackedExecutor(ThreadPoolExecutor):
-    """asgiref's one thread-sensitive thread, knowing how much work is unfinished.
-
-    ``install`` puts it in place of ``SyncToAsync.single_thread_executor``
-    (the thread every ``database_sync_to_async`` call of every socket runs
-    on), so the drain can wait for those calls to finish.
-    """
-
-    def __init__(self):
-        super().__init__(max_workers=1)
-        self.unfinished: set[Future] = set()
-        self._lock = threading.Lock()
-
-    def submit(self, fn, /, *args, **kwargs):
-        future = super().submit(fn, *args, **kwargs)
-        with self._lock:
-            self.unfinished.add(future)
-        future.add_done_callback(self._finished)
-        return future
-
-    def _finished(self, future: Future) -> None:
-        with self._lock:
-            self.unfinished.discard(future)
-
-    def cancel_waiting(self) -> int:
-        """Cancel the calls not started yet; how many were cancelled."""
-        with self._lock:
-            waiting = list(self.unfinished)
-        return sum(future.cancel() for future in waiting)
-
-
 def draining() -> bool:
     """True from the moment SIGTERM begins the drain: ``/readyz`` answers 503,
     and sockets start no new work for the frames they receive."""
     return _state["stopping"]
 
 
-def _database_busy() -> bool:
+def _executors() -> list[TrackedExecutor]:
+    """The database threads: the thread-sensitive one and the readers."""
     executor = SyncToAsync.single_thread_executor
-    return bool(getattr(executor, "unfinished", None))
+    tracked = [executor] if isinstance(executor, TrackedExecutor) else []
+    return [*tracked, READERS]
+
+
+def _database_busy() -> bool:
+    return any(executor.unfinished for executor in _executors())
 
 
 class GracefulShutdownMiddleware:
@@ -186,16 +162,14 @@ def _wait(reactor, deadline: float) -> None:
 
 def _stop(reactor) -> None:
     """Stop the loop; what waits for the database thread now never will."""
-    executor = SyncToAsync.single_thread_executor
-    if isinstance(executor, TrackedExecutor):
-        cancelled = executor.cancel_waiting()
-        running = len(executor.unfinished)
-        if cancelled or running:
-            log.warning(
-                "SIGTERM grace over: %d database calls cancelled, %d running",
-                cancelled,
-                running,
-            )
+    cancelled = sum(executor.cancel_waiting() for executor in _executors())
+    running = sum(len(executor.unfinished) for executor in _executors())
+    if cancelled or running:
+        log.warning(
+            "SIGTERM grace over: %d database calls cancelled, %d running",
+            cancelled,
+            running,
+        )
     watchdog = threading.Timer(EXIT_BOUND, _force_exit)
     watchdog.daemon = True
     watchdog.start()
