@@ -166,3 +166,38 @@ async def test_a_muted_user_is_told_and_cannot_post(ws, lobby, ann):
     )
     assert (error["until"], error["reason"]) == (until.isoformat(), "cool off")
     await a.disconnect()
+
+
+@pytest.mark.parametrize("fresh", [1.0, 0.0], ids=["read-at-open", "read-at-join"])
+async def test_a_join_tells_a_muted_user_until_when(ws, lobby, ann, bob, fresh):
+    """The joined frame carries the active mute's end (from the standing read
+    when the socket opened, or read again); a mute that ended is none."""
+    from realtime.chat import consumers
+
+    consumers.STANDING_FRESH, kept = fresh, consumers.STANDING_FRESH
+    try:
+        until = timezone.now() + timedelta(minutes=10)
+        ended = timezone.now() - timedelta(minutes=1)
+        await Mute.objects.acreate(room=lobby, user=ann, until=until, reason="cool")
+        await Mute.objects.acreate(room=lobby, user=bob, until=ended, reason="over")
+        _, joined, _ = await join(ws, ann)
+        assert joined["muted_until"] == until.isoformat()
+        b, joined, _ = await join(ws, bob)
+        assert joined["muted_until"] is None
+        await send(b, "bob may post")
+        assert (await next_frame(b, "chat.message"))["text"] == "bob may post"
+    finally:
+        consumers.STANDING_FRESH = kept
+
+
+async def test_the_newest_active_ban_gives_the_reason(ws, lobby, ann, bob):
+    """Of two active bans the newest's reason is told; a ban that ended keeps
+    nobody out."""
+    ended = timezone.now() - timedelta(minutes=1)
+    await Ban.objects.acreate(room=lobby, user=ann, reason="first")
+    await Ban.objects.acreate(room=lobby, user=ann, reason="second")
+    await Ban.objects.acreate(room=lobby, user=bob, until=ended, reason="over")
+    again, *_ = await ws(LOBBY, user=ann)
+    assert await closed_with(again, CloseCode.BANNED) == "second"
+    _, joined, _ = await join(ws, bob)
+    assert joined["you"]["name"] == "bob"

@@ -32,6 +32,9 @@ from realtime.core.sockets import JsonSocket
 # joiner whose snapshot is a moment old loses nothing: a frame published
 # since arrives live, or after a hole that the outbox replays.
 _snapshots = SharedReads(0.25)
+# A socket's first chat.join uses the ban, mute and read mark read when it
+# opened, within this many seconds (a mute since is enforced on the post).
+STANDING_FRESH = 1.0
 
 
 async def shared_snapshot(room_id: int) -> dict:
@@ -69,7 +72,9 @@ class ChatSocket(JsonSocket):
         """Refuse what the user may not open; else follow the room, join presence."""
         self.user = self.scope["user"]
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        room, problem = await reads(service.open_room)(slug, self.user)
+        room, problem, standing = await reads(service.enter_room)(slug, self.user)
+        # The first chat.join follows at once: it reuses this standing.
+        self.standing = (time.monotonic(), standing)
         if problem is not None:
             await self.refuse(problem[0], close_reason(problem[1]))
             return
@@ -274,9 +279,10 @@ class ChatSocket(JsonSocket):
         return [line for f in frame_list if (line := proto.plain_line(f)) is not None]
 
     async def _joined_frame(self, mode: str, last: int) -> dict:
-        (muted, until, _reason), last_read = await reads(_reader_state)(
-            self.room.pk, self.user
-        )
+        standing = self._fresh_standing()
+        if standing is None:
+            standing = await reads(service.read_standing)(self.room.pk, self.user)
+        muted, until, _reason = service.muted_until(self.room.pk, self.user, standing)
         presence = presence_page(await room_presence().members(self.room.place))
         return {
             "type": "chat.joined",
@@ -286,9 +292,18 @@ class ChatSocket(JsonSocket):
             "members": presence["members"],
             "online": presence["online"],
             "last_seq": last,
-            "last_read": last_read,
+            "last_read": standing.read,
             "resume": mode,
         }
+
+    def _fresh_standing(self):
+        """The standing read with the room at connect, once, if under
+        STANDING_FRESH old; else None (read it again)."""
+        read_at, standing = self.standing
+        self.standing = (0.0, None)
+        if time.monotonic() - read_at > STANDING_FRESH:
+            return None
+        return standing
 
     async def _recheck(self):
         room = await db(Room.objects.get)(pk=self.room.pk)
@@ -352,11 +367,6 @@ class ChatLobbySocket(JsonSocket):
         state = await db(service.unread_state)(room, self.user.pk)
         self.outbox.start_stream(topic, floor=state["last_seq"])
         self.outbox.put_replayed(topic, None, encode(state))
-
-
-def _reader_state(room_id: int, user):
-    """One thread hop per join: the reader's mute and read mark (none for guests)."""
-    return service.muted_until(room_id, user), service.read_mark(room_id, user)
 
 
 def _visible_rooms(user) -> list[Room]:

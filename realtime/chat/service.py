@@ -34,10 +34,12 @@ from realtime.chat.publishing import events_after, publish_pending
 from realtime.chat.selectors import (
     can_read,
     earlier,
+    enter_room,
     message_data,
     muted_until,
     open_room,
     read_mark,
+    read_standing,
     refusal,
     render_event,
     room_info,
@@ -56,6 +58,7 @@ __all__ = [
     "delete_message",
     "earlier",
     "edit_message",
+    "enter_room",
     "events_after",
     "mark_read",
     "message_data",
@@ -68,6 +71,7 @@ __all__ = [
     "publish_pending",
     "react",
     "read_mark",
+    "read_standing",
     "refusal",
     "render_event",
     "room_info",
@@ -99,10 +103,11 @@ def _append(room: Room, kind: str, message: Message) -> RoomEvent:
 def _check_can_post(room: Room, user) -> None:
     if not user.is_authenticated:
         raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to post."))
-    problem = refusal(room, user)
+    standing = read_standing(room.pk, user)
+    problem = refusal(room, user, standing)
     if problem is not None:
         raise ProtocolError(ErrorCode.FORBIDDEN, _(problem[1]))  # selectors.refusal
-    muted, until, reason = muted_until(room.pk, user)
+    muted, until, reason = muted_until(room.pk, user, standing)
     if muted:
         raise Muted(until, reason)
 
