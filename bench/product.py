@@ -25,7 +25,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.crowd import SITE_WITH_BELL, Crowd, chat_endpoint, quiet
-from bench.servers import ROOT, django_env
+from bench.servers import ROOT, django_env, per_thousand
 
 SMALL_ROOM = 10  # members joined one by one before a storm: the presence baseline
 ONLINE = re.compile(rb"\d+")
@@ -138,7 +138,9 @@ async def _storm_with_baseline(server, load, endpoints) -> dict:
         probe_small = await probe(crowd, people.sessions[-2], people.room)
         crowd.stats.clear()
         tally = PresenceTally(crowd, SMALL_ROOM + 1)
+        cpu = server.cpu_seconds()
         wall, failed = await crowd.storm(storm, endpoints(people.room))
+        cpu = server.cpu_seconds() - cpu
         result = {
             "users": users,
             "in_flight": load.crowd_in_flight,
@@ -158,6 +160,9 @@ async def _storm_with_baseline(server, load, endpoints) -> dict:
     ready = sum(s["ready"] for s in result["sockets"].values())
     result["failures"] = sum(s["failures"] for s in result["sockets"].values())
     result["connections_per_s"] = round(ready / wall, 1) if wall else None
+    # Server CPU (user + system, every thread) per user, all their sockets.
+    users_ready = result["sockets"]["chat"]["ready"]
+    result["server_cpu_ms_per_user"] = per_thousand(cpu, users_ready)
     result["server_log_too_many_connections"] = server.log_count("Too many connections")
     result["server_log"] = server_warnings(server)
     return result

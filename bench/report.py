@@ -331,13 +331,14 @@ def _storm_table(storm: dict, md: bool) -> str:
     rows = []
     for server, r in storm.items():
         if "error" in r:
-            rows.append([server, "error", None, None, None, None, None])
+            rows.append([server, "error", None, None, None, None, None, None])
             continue
         rows.append(
             [
                 server,
                 r["opened"],
                 r["connections_per_s"],
+                r.get("server_cpu_ms_per_connection"),
                 r["handshake"]["p50_ms"],
                 r["handshake"]["p99_ms"],
                 r["failures"],
@@ -350,6 +351,7 @@ def _storm_table(storm: dict, md: bool) -> str:
             "server",
             "opened",
             "conn/s",
+            "server CPU ms/conn",
             "hs p50 ms",
             "hs p99 ms",
             "failures",

@@ -18,7 +18,7 @@ from bench.fallback import fallback
 from bench.product import page_load, room_join
 from bench.rolling import rolling
 from bench.room_fanout import room_fanout
-from bench.servers import Server
+from bench.servers import Server, per_thousand
 from bench.stepper import Stepper, sub_path
 
 
@@ -182,7 +182,9 @@ async def storm(servers: list[Server], load: Load) -> dict:
         sub_path(server, rng.sample(topics, 5)) for _ in range(load.storm_connections)
     ]
     pool = Connections(server.url, server.origin, in_flight=load.storm_in_flight)
+    cpu = server.cpu_seconds()
     wall = await pool.open_many(paths, lambda: Idle())
+    cpu = server.cpu_seconds() - cpu
     opened = len(pool.transports)
     await pool.close_all()
     return {
@@ -192,6 +194,8 @@ async def storm(servers: list[Server], load: Load) -> dict:
         "failures": sum(pool.failures.values()),
         "failure_kinds": dict(pool.failures),
         "connections_per_s": round(opened / wall),
+        # Server CPU (user + system, every thread) per socket opened.
+        "server_cpu_ms_per_connection": per_thousand(cpu, opened),
         "handshake": summary(pool.handshakes),
         "server_log_too_many_connections": server.log_count("Too many connections"),
     }

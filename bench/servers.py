@@ -82,6 +82,11 @@ def django_env(prefix: str, redis_url: str | None) -> dict:
     return env
 
 
+def per_thousand(seconds: float, count: int) -> float | None:
+    """``seconds`` per item of ``count``, in milliseconds."""
+    return round(1000 * seconds / count, 2) if count else None
+
+
 @dataclass
 class ServerSpec:
     """One kind of server under test and where its three endpoints live."""
