@@ -6,9 +6,10 @@
 Runs as a Django process of its own (the bench's settings, the database of
 ``DATABASE_URL``, created and migrated if needed) so the load client never
 imports Django. Users ``crowd-00001``... are created once and kept; each run
-gets fresh sessions (rows written straight into the session table, as the
-login view would write them) and a room of its own, both removed by
-``cleanup``. ``setup`` writes ``{"cookie": NAME, "sessions": [key, ...]}``.
+gets fresh sessions (rows written straight into the session table and the
+session cache, as the login view would write them) and a room of its own,
+all removed by ``cleanup``. ``setup`` writes
+``{"cookie": NAME, "sessions": [key, ...]}``.
 """
 
 import argparse
@@ -54,18 +55,21 @@ def ensure_users(count: int) -> list:
 
 
 def new_sessions(users: list) -> list[str]:
-    """One logged-in session per user, as ``django.contrib.auth.login`` saves it."""
+    """One logged-in session per user, as ``django.contrib.auth.login`` saves it:
+    the row, and the site's session cache (``cached_db`` writes both)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
+    from django.core.cache import caches
     from django.utils import timezone
     from django.utils.crypto import get_random_string
 
     store = SessionStore()
     backend = settings.AUTHENTICATION_BACKENDS[0]
     expires = timezone.now() + timedelta(days=1)
-    rows, keys = [], []
+    rows, keys, cached = [], [], {}
     for user in users:
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
         data = {
@@ -76,7 +80,12 @@ def new_sessions(users: list) -> list[str]:
         rows.append(Session(session_key=key, session_data=store.encode(data),
                             expire_date=expires))  # fmt: skip
         keys.append(key)
+        cached[KEY_PREFIX + key] = data
     Session.objects.bulk_create(rows, batch_size=BATCH)
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    items = list(cached.items())
+    for start in range(0, len(items), BATCH):
+        cache.set_many(dict(items[start : start + BATCH]), timeout=86400)
     return keys
 
 
@@ -95,13 +104,19 @@ def setup(args) -> None:
 
 
 def cleanup(args) -> None:
+    from django.conf import settings
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
     from django.contrib.sessions.models import Session
+    from django.core.cache import caches
 
     from realtime.chat.models import Room
 
     keys = json.loads(Path(args.sessions).read_text())["sessions"]
     for start in range(0, len(keys), BATCH):
-        Session.objects.filter(session_key__in=keys[start : start + BATCH]).delete()
+        batch = keys[start : start + BATCH]
+        Session.objects.filter(session_key__in=batch).delete()
+        cache = caches[settings.SESSION_CACHE_ALIAS]
+        cache.delete_many([KEY_PREFIX + key for key in batch])
     Room.objects.filter(slug=args.room).delete()
 
 
