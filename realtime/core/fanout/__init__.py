@@ -29,6 +29,7 @@ from realtime.core.fanout.publish import (
     publish,
     publish_control,
     publish_control_on_commit,
+    publish_many,
     publish_on_commit,
 )
 
@@ -46,6 +47,7 @@ __all__ = [
     "publish",
     "publish_control",
     "publish_control_on_commit",
+    "publish_many",
     "publish_on_commit",
     "register_format",
     "reset_hubs",
