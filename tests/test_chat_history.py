@@ -74,3 +74,23 @@ async def test_load_earlier_pages_back_through_history(ws, lobby, ann, settings)
     page = await next_frame(a, "chat.history")
     assert [m["seq"] for m in page["messages"]] == [1, 2] and not page["has_more"]
     await a.disconnect()
+
+
+async def test_people_resuming_together_each_get_what_was_posted_meanwhile(
+    ws, lobby, ann, bob
+):
+    """After a restart a room's clients resume from the same seq within a
+    moment and share one replay read. A message posted between one resume
+    and the next still reaches the later one, by the replay or live: a read
+    older than its socket is not shared with it."""
+    await sync_to_async(post)(lobby, bob, "before the restart")
+    a, joined, _ = await join(ws, ann, after=1)
+    assert joined["resume"] == "replay" and joined["last_seq"] == 1
+    await sync_to_async(post)(lobby, bob, "while they come back")
+    b, joined, _ = await join(ws, bob, after=1)  # within 0.25 s of a's
+    assert joined["resume"] == "replay" and joined["last_seq"] == 2
+    got = await next_frame(b, "chat.message")
+    assert (got["seq"], got["text"]) == (2, "while they come back")
+    assert (await next_frame(a, "chat.message"))["seq"] == 2  # live, for a
+    for c in (a, b):
+        await c.disconnect()

@@ -41,6 +41,10 @@ async def shared_snapshot(room_id: int) -> dict:
     return await _snapshots.get(room_id, lambda: reads(service.snapshot)(room_id))
 
 
+# After a restart the room's clients come back with the same last seq: one
+# replay read per room and seq (ChatSocket._replay).
+_replays = SharedReads(0.25)
+
 # After a layer outage every socket of a room replays the same gap at once:
 # one read per room and seq, started after each socket's replay began.
 _gap_reads = SharedReads(0.25)
@@ -83,6 +87,7 @@ class ChatSocket(JsonSocket):
         await self.accept(self.subprotocol)
         self.outbox.start_stream(room.stream, floor=NOTHING_YET)
         await self.follow(room.stream)
+        self.followed_at = time.monotonic()
         await self._presence_join()
         if self.plain:  # no hello frame in plain text: join at once
             await self.on_join({})
@@ -129,7 +134,7 @@ class ChatSocket(JsonSocket):
             self.outbox.start_stream(stream, floor=after)
             replay = None
             if after:
-                replay = await db(service.events_after)(self.room.pk, after)
+                replay = await self._replay(after)
             if replay is not None:
                 frames, mode, last = replay, "replay", max([after, *self._seqs(replay)])
             else:
@@ -295,6 +300,21 @@ class ChatSocket(JsonSocket):
             "last_read": standing.read,
             "resume": mode,
         }
+
+    async def _replay(self, after: int) -> list[dict] | None:
+        """The room's frames after ``after`` (None: too far back, a reset),
+        read once for every socket resuming from the same seq within 0.25 s,
+        by a read that began after this socket followed the room: whatever it
+        misses was published later, and reaches the socket live."""
+        room_id = self.room.pk
+        replay, unpublished = await _replays.get(
+            (room_id, after),
+            lambda: reads(service.replay_after)(room_id, after),
+            not_before=self.followed_at,
+        )
+        if unpublished:  # a crashed writer's leftovers: publish them, in order
+            await db(service.publish_pending)(room_id)
+        return replay
 
     def _fresh_standing(self):
         """The standing read with the room at connect, once, if under

@@ -1,7 +1,8 @@
 """Publishing a room's stream: committed events, in seq order, once each.
 
 Every write of ``service`` calls ``publish_pending`` after it commits; a
-socket's join and a resume read the gap back with ``events_after``. Each
+socket's join and a resume read the gap back with ``events_after`` (or
+``replay_after``, which only reads). Each
 event goes to the room (``chat.room.<slug>``) and, without its text, to the
 room lists (``chat.activity.<slug>``), which count unread messages from it.
 """
@@ -44,9 +45,11 @@ def publish_pending(room_id: int) -> None:
                 events = list(
                     _rendered_events(room, room.published_seq)[:PUBLISH_BATCH]
                 )
+                activity, published = activity_topic(room.slug), []
                 for event in events:
-                    fanout.publish(room.stream, render_event(event, room.slug))
-                    fanout.publish(activity_topic(room.slug), _activity(event, room))
+                    published.append((room.stream, render_event(event, room.slug)))
+                    published.append((activity, _activity(event, room)))
+                fanout.publish_many(published)  # one wait for the loop, in order
                 Room.objects.filter(pk=room.pk).update(published_seq=events[-1].seq)
     except SERVICE_ERRORS as exc:
         # The events are stored; the next write or join publishes them.
@@ -57,16 +60,26 @@ def publish_pending(room_id: int) -> None:
 
 
 def events_after(room_id: int, after: int) -> list[dict] | None:
-    """The room's frames after ``after``, or None when that gap is not replayed."""
+    """The room's frames after ``after``, or None when that gap is not
+    replayed; a crashed writer's leftovers are published first."""
+    frames, unpublished = replay_after(room_id, after)
+    if unpublished:
+        publish_pending(room_id)
+    return frames
+
+
+def replay_after(room_id: int, after: int) -> tuple[list[dict] | None, bool]:
+    """``events_after`` that only reads (the reader threads run it): the
+    frames, and whether the room has committed events nobody published."""
     room = Room.objects.get(pk=room_id)
-    if room.published_seq < room.last_seq:
-        publish_pending(room_id)  # a crashed writer's leftovers
+    unpublished = room.published_seq < room.last_seq
     if (
         after > room.last_seq
         or room.last_seq - after > settings.DUPLEX["CHAT_REPLAY_MAX"]
     ):
-        return None
-    return [render_event(e, room.slug) for e in _rendered_events(room, after)]
+        return None, unpublished
+    frames = [render_event(e, room.slug) for e in _rendered_events(room, after)]
+    return frames, unpublished
 
 
 def _rendered_events(room: Room, after: int):

@@ -30,7 +30,7 @@ from realtime.chat.moderation import (
     notify_mute,
 )
 from realtime.chat.protocol import mentions, room_text
-from realtime.chat.publishing import events_after, publish_pending
+from realtime.chat.publishing import events_after, publish_pending, replay_after
 from realtime.chat.selectors import (
     can_read,
     earlier,
@@ -74,6 +74,7 @@ __all__ = [
     "read_standing",
     "refusal",
     "render_event",
+    "replay_after",
     "room_info",
     "snapshot",
     "unread_state",
