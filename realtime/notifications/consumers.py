@@ -3,6 +3,7 @@
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext as _
 
+from realtime.core.dbthreads import reads
 from realtime.core.envelope import (
     CloseCode,
     ErrorCode,
@@ -47,23 +48,22 @@ class NotificationSocket(JsonSocket):
         }
 
     async def on_hello(self, frame):
-        """Start the stream after the client's last seq: state, missed rows, live."""
+        """Start the stream after the client's last seq: state, missed rows, live.
+        Both reads run on the reader threads (realtime/core/dbthreads.py)."""
         after = int_field(frame, "after", default=0)
         if self.started:
             raise ProtocolError(
                 ErrorCode.CONFLICT, _("The stream has already started.")
             )
         self.started = True
-        last_seq, _head = await database_sync_to_async(notify.stream_state)(
-            self.user_id
-        )
+        last_seq, _head = await reads(notify.stream_state)(self.user_id)
         reset = after == 0 or after > last_seq or last_seq - after > MAX_REPLAY
         floor = max(last_seq - RECENT, 0) if reset else after
         # Follow before reading, with the window set: a notification stored
         # meanwhile arrives live or in the rows below, and once only.
         self.outbox.start_stream(self.topic, floor=floor)
         await self.follow(self.topic)
-        state, rows = await database_sync_to_async(_snapshot)(self.user_id, floor)
+        state, rows = await reads(_snapshot)(self.user_id, floor)
         await self.send_json({"type": "notifications.state", **state, "reset": reset})
         self._replay(rows)
 
@@ -81,9 +81,7 @@ class NotificationSocket(JsonSocket):
 
     async def fanout_gap(self, topic, after_seq):
         """This socket fell behind: read what it missed back from the database."""
-        rows = await database_sync_to_async(notify.after)(
-            self.user_id, after_seq, MAX_GAP_REPLAY
-        )
+        rows = await reads(notify.after)(self.user_id, after_seq, MAX_GAP_REPLAY)
         self._replay(rows)
 
     def _replay(self, rows):
