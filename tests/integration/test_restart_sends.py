@@ -62,8 +62,14 @@ async def room_locked(database_url: str, room_id: int):
 
 
 async def until_waiting_for_the_lock(database_url: str) -> None:
-    """Until a server's database call waits for the room's row lock."""
-    async with await psycopg.AsyncConnection.connect(database_url) as watcher:
+    """Until a server's database call waits for the room's row lock.
+
+    In autocommit: within one transaction PostgreSQL answers every read of
+    ``pg_stat_activity`` from the snapshot its first read took
+    (``stats_fetch_consistency``), so a wait that began after the first poll
+    would never show."""
+    connect = psycopg.AsyncConnection.connect(database_url, autocommit=True)
+    async with await connect as watcher:
         for _ in range(200):
             cursor = await watcher.execute(
                 "SELECT count(*) FROM pg_stat_activity"
