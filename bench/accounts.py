@@ -112,10 +112,10 @@ def cleanup(args) -> None:
     from realtime.chat.models import Room
 
     keys = json.loads(Path(args.sessions).read_text())["sessions"]
+    cache = caches[settings.SESSION_CACHE_ALIAS]
     for start in range(0, len(keys), BATCH):
         batch = keys[start : start + BATCH]
         Session.objects.filter(session_key__in=batch).delete()
-        cache = caches[settings.SESSION_CACHE_ALIAS]
         cache.delete_many([KEY_PREFIX + key for key in batch])
     Room.objects.filter(slug=args.room).delete()
 

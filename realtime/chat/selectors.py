@@ -3,6 +3,7 @@
 Rendering has one function per shape, shared by live publishes and replays.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -107,14 +108,9 @@ def render_event(event: RoomEvent, slug: str) -> dict:
 # Access.
 
 
-def open_room(slug: str, user) -> tuple[Room | None, tuple[CloseCode, str] | None]:
-    """The room and, if ``user`` may not open it, the close code and reason."""
-    room, problem, _standing = enter_room(slug, user)
-    return room, problem
-
-
 def enter_room(slug: str, user) -> tuple[Room | None, tuple | None, "Standing"]:
-    """``open_room``, and the user's standing in the room, read with its ban."""
+    """The room; if ``user`` may not open it, the close code and reason; and
+    the user's standing in the room, read with its ban."""
     room = Room.objects.filter(slug=slug).first()
     if room is None or (room.is_direct and not can_read(room, user)):
         # A direct room's existence is its two members' business.
@@ -147,7 +143,7 @@ def read_standing(room_id: int, user) -> Standing:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     params = [room_id, user.pk, now, room_id, user.pk, now, room_id, user.pk]
     with connection.cursor() as cursor:
-        cursor.execute(_standing_sql(), params)
+        cursor.execute(_standing_sql(connection.vendor), params)
         ban, ban_reason, mute, until, mute_reason, read = cursor.fetchone()
     return Standing(
         banned=ban is not None,
@@ -167,7 +163,9 @@ def _active(model) -> str:
     )
 
 
-def _standing_sql() -> str:
+@functools.cache
+def _standing_sql(vendor: str) -> str:
+    """The statement, built once per database vendor (its quoting)."""
     marks = connection.ops.quote_name(ReadMark._meta.db_table)
     return (
         "SELECT b.id, b.reason, m.id, m.until, m.reason, r.seq FROM (SELECT 1 AS one) o"
@@ -256,11 +254,6 @@ def earlier(room_id: int, before: int, size: int) -> dict:
 
 
 # Read marks.
-
-
-def read_mark(room_id: int, user) -> int:
-    """The seq ``user`` has read ``room_id`` up to (0: never, or a guest)."""
-    return read_standing(room_id, user).read
 
 
 def unread(room: Room, user_id: int, read: int, upto: int) -> int:
