@@ -123,11 +123,13 @@ class CutProxy:
                         server.sendall(raw)
                     if cut:
                         link["cut"] = True
+                        # Set before the drop: the client may check it as soon
+                        # as it sees its connection die.
+                        self.cut.set()
                         # The client loses its connection at once; the server
                         # keeps its end a moment, so it reads the frame and
                         # answers into the void.
                         _drop(client)
-                        self.cut.set()
                         threading.Timer(1.0, _close, (server,)).start()
                         return
                 data = client.recv(65536)
