@@ -173,13 +173,20 @@ def _drop(sock) -> None:
     """Close with a reset, as a dead network path or a killed proxy would."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
     except OSError:
         pass
-    _close(sock)
 
 
 def _close(*socks) -> None:
+    """Shut down, then close: a close alone sends no FIN while another thread
+    is blocked in ``recv`` on the socket, and the client would wait out its
+    close timeout for the end of a connection the server already ended."""
     for sock in socks:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             sock.close()
         except OSError:
