@@ -105,6 +105,30 @@ async def test_making_a_room_private_drops_non_members(ws, lobby, ann, moderator
     assert await closed_with(a, CloseCode.FORBIDDEN)
 
 
+async def test_whoever_comes_next_meets_the_rooms_new_state(
+    ws, lobby, ann, bob, carol, moderator
+):
+    """Joiners share one read of the room's row. Right after the admin makes
+    the room private, the next non-member is refused with 4003; right after it
+    closes the room, anyone is refused with its reason."""
+    a, *_ = await join(ws, ann)
+    form = {"name": "Lobby", "slug": "lobby", "max_length": 1000}
+    form |= {"slow_mode_seconds": 0, "closed_reason": "", "topic": ""}
+    await admin_post(moderator, f"/admin/realtime/room/{lobby.pk}/change/", form)
+    assert await closed_with(a, CloseCode.FORBIDDEN)
+    b, connected, _ = await ws("/ws/chat/lobby/", user=bob)
+    assert connected  # accepted, to read the code
+    assert await closed_with(b, CloseCode.FORBIDDEN)
+
+    await sync_to_async(lobby.members.add)(carol)
+    c, *_ = await join(ws, carol)
+    data = {"action": "close_rooms", "_selected_action": [lobby.pk]}
+    await admin_post(moderator, "/admin/realtime/room/", data)
+    assert await closed_with(c, CloseCode.ROOM_CLOSED) == "This room was closed."
+    again, connected, _ = await ws("/ws/chat/lobby/", user=carol)
+    assert await closed_with(again, CloseCode.ROOM_CLOSED)
+
+
 def test_room_changelist_shows_online_counts_and_search(lobby, moderator):
     """The rooms list has an "online now" column; messages are searchable."""
     page = moderator.get("/admin/realtime/room/").content.decode()

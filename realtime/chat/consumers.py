@@ -35,6 +35,9 @@ _snapshots = SharedReads(0.25)
 # A socket's first chat.join uses the ban, mute and read mark read when it
 # opened, within this many seconds (a mute since is enforced on the post).
 STANDING_FRESH = 1.0
+# It shares one read of the room's row too. The row changes in the admin only,
+# whose "close" and "access" events make the room's sockets forget that read.
+_rooms = SharedReads(0.25)
 
 
 async def shared_snapshot(room_id: int) -> dict:
@@ -76,7 +79,8 @@ class ChatSocket(JsonSocket):
         """Refuse what the user may not open; else follow the room, join presence."""
         self.user = self.scope["user"]
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        room, problem, standing = await reads(service.enter_room)(slug, self.user)
+        room = await _rooms.get(slug, lambda: reads(service.room_by_slug)(slug))
+        problem, standing = await reads(service.enter_room)(room, self.user)
         # The first chat.join follows at once: it reuses this standing.
         self.standing = (time.monotonic(), standing)
         if problem is not None:
@@ -239,6 +243,8 @@ class ChatSocket(JsonSocket):
     async def fanout_control(self, topic, event):
         """Moderation from the admin, in whichever process it ran."""
         kind, mine = event.get("type"), event.get("user_id") == self.user.pk
+        if kind in ("close", "access"):  # the room's row changed: read it again
+            _rooms.forget(self.room.slug)
         if kind == "close":
             await self.close(CloseCode.ROOM_CLOSED, close_reason(event["reason"]))
         elif kind == "ban" and mine:

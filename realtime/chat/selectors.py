@@ -108,15 +108,18 @@ def render_event(event: RoomEvent, slug: str) -> dict:
 # Access.
 
 
-def enter_room(slug: str, user) -> tuple[Room | None, tuple | None, "Standing"]:
-    """The room; if ``user`` may not open it, the close code and reason; and
-    the user's standing in the room, read with its ban."""
-    room = Room.objects.filter(slug=slug).first()
+def room_by_slug(slug: str) -> Room | None:
+    return Room.objects.filter(slug=slug).first()
+
+
+def enter_room(room: Room | None, user) -> tuple[tuple | None, "Standing"]:
+    """If ``user`` may not open ``room`` (None: there is no such room), the
+    close code and reason; and the user's standing in it, read with its ban."""
     if room is None or (room.is_direct and not can_read(room, user)):
         # A direct room's existence is its two members' business.
-        return None, (CloseCode.NOT_FOUND, "No such room."), NOBODY
+        return (CloseCode.NOT_FOUND, "No such room."), NOBODY
     standing = read_standing(room.pk, user)
-    return room, refusal(room, user, standing), standing
+    return refusal(room, user, standing), standing
 
 
 @dataclass(frozen=True)
