@@ -66,6 +66,34 @@ async def test_hello_sends_the_count_and_missed_ones_then_resumes_after_seq(
     await communicator.disconnect()
 
 
+async def test_one_stored_while_the_hello_reads_arrives_once_in_order(
+    ws, make_user, monkeypatch
+):
+    """A notification stored at the worst moment, after the socket follows its
+    topic and before it reads the stream, reaches the page live and in the
+    rows read: the page gets it once, after the state, in seq order."""
+    from realtime.notifications import service
+
+    ann = await sync_to_async(make_user)("ann")
+    await anotify(ann.pk, "mention", "one")
+    read_state, calls = service.stream_state, []
+
+    def stored_meanwhile(user_id):
+        if not calls:
+            calls.append(notify(ann.pk, "mention", "two, meanwhile"))
+        return read_state(user_id)
+
+    monkeypatch.setattr(service, "stream_state", stored_meanwhile)
+    communicator, state = await start(ws, ann, after=0)
+    assert (state["unread"], state["last_seq"]) == (2, 2)
+    frames = [
+        await next_frame(communicator, "notifications.new", skip=()) for _ in range(2)
+    ]
+    assert [f["seq"] for f in frames] == [1, 2]
+    assert await communicator.receive_nothing(0.3)
+    await communicator.disconnect()
+
+
 async def test_mark_read_updates_every_tab_of_the_user(ws, make_user):
     """Reading in one tab lowers the count in the other; read all zeroes both."""
     ann = await sync_to_async(make_user)("ann")

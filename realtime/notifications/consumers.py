@@ -49,23 +49,24 @@ class NotificationSocket(JsonSocket):
 
     async def on_hello(self, frame):
         """Start the stream after the client's last seq: state, missed rows, live.
-        Both reads run on the reader threads (realtime/core/dbthreads.py)."""
+        One read, on a reader thread (realtime/core/dbthreads.py), after the
+        socket follows its topic: a notification stored meanwhile is held, then
+        sent once, after the rows, or dropped by the window if they hold it."""
         after = int_field(frame, "after", default=0)
         if self.started:
             raise ProtocolError(
                 ErrorCode.CONFLICT, _("The stream has already started.")
             )
         self.started = True
-        last_seq, _head = await reads(notify.stream_state)(self.user_id)
-        reset = after == 0 or after > last_seq or last_seq - after > MAX_REPLAY
-        floor = max(last_seq - RECENT, 0) if reset else after
-        # Follow before reading, with the window set: a notification stored
-        # meanwhile arrives live or in the rows below, and once only.
-        self.outbox.start_stream(self.topic, floor=floor)
-        await self.follow(self.topic)
-        state, rows = await reads(_snapshot)(self.user_id, floor)
-        await self.send_json({"type": "notifications.state", **state, "reset": reset})
-        self._replay(rows)
+        async with self.outbox.holding():
+            self.outbox.start_stream(self.topic, floor=after)
+            await self.follow(self.topic)
+            state, rows = await reads(_snapshot)(self.user_id, after)
+            self.outbox.start_stream(self.topic, floor=state["floor"])
+            del state["floor"]
+            state_frame = self.replying({"type": "notifications.state", **state})
+            self.outbox.put_replayed(self.topic, None, encode(state_frame))
+            self._replay(rows)
 
     async def on_read(self, frame):
         """Mark one read; every tab of the user gets the new count."""
@@ -89,7 +90,12 @@ class NotificationSocket(JsonSocket):
             self.outbox.put_replayed(self.topic, row.seq, encode(new_frame(row)))
 
 
-def _snapshot(user_id: int, floor: int):
+def _snapshot(user_id: int, after: int):
+    """The stream's state and the rows to send after ``after``: all of them, or,
+    for a fresh start (or one too far back), the RECENT latest (a reset)."""
     last_seq, unread = notify.stream_state(user_id)
+    reset = after == 0 or after > last_seq or last_seq - after > MAX_REPLAY
+    floor = max(last_seq - RECENT, 0) if reset else after
     rows = notify.after(user_id, floor, MAX_REPLAY + RECENT)
-    return {"unread": unread, "last_seq": last_seq}, rows
+    state = {"unread": unread, "last_seq": last_seq, "reset": reset}
+    return {**state, "floor": floor}, rows
