@@ -19,7 +19,7 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_init, post_save
 from django.dispatch import receiver
 
-from realtime.core import fanout
+from realtime.core import auth, fanout
 from realtime.core.envelope import CloseCode
 from realtime.core.perloop import PerLoop
 
@@ -95,6 +95,7 @@ class _Watcher:
         return stale, PASSWORD_CHANGED if auth else DEACTIVATED
 
     async def on_control(self, topic: str, event: dict) -> None:
+        auth.forget_users()  # a handshake now must not reuse the ended session
         consumers, reason = self.concerned(event)
         for consumer in consumers:
             self.discard(consumer)

@@ -51,6 +51,12 @@ class SharedReads:
             if now - started > self.fresh and future.done():
                 del reads[key]
 
+    def clear(self) -> None:
+        """Every next ``get`` reads again."""
+        reads = self._loops.current()
+        if reads is not None:
+            reads.clear()
+
     def forget(self, key: Hashable) -> None:
         """The next ``get`` of ``key`` reads again."""
         reads = self._loops.current() or {}
