@@ -227,12 +227,19 @@ def redis_channel_layer(
         ]
     else:
         where = [{"address": url} for url in urls]
+    # Synchronous code publishes from its own thread on these (the same
+    # servers, redis-py's synchronous classes): realtime/core/fanout/direct.py.
+    sync_options = {
+        **options,
+        **redis_resilience(for_asyncio=False, sentinel=bool(master)),
+    }
     return {
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
             "hosts": [{**host, **options} for host in where],
             "prefix": prefix,
         },
+        "SYNC_HOSTS": [{**host, **sync_options} for host in where],
     }
 
 

@@ -49,7 +49,7 @@ def publish_pending(room_id: int) -> None:
                 for event in events:
                     published.append((room.stream, render_event(event, room.slug)))
                     published.append((activity, _activity(event, room)))
-                fanout.publish_many(published)  # one wait for the loop, in order
+                fanout.publish_many(published)  # in order, in one trip
                 Room.objects.filter(pk=room.pk).update(published_seq=events[-1].seq)
     except SERVICE_ERRORS as exc:
         # The events are stored; the next write or join publishes them.

@@ -13,8 +13,10 @@ stops once none is left (or the grace is over): a socket's database work runs
 on asgiref's one thread-sensitive thread or the reader threads
 (``realtime.core.dbthreads``), and a call that publishes (a
 ``chat.send`` after its commit, holding the room's row lock) needs the event
-loop to finish. Stopping the loop under it hung the process in its exit,
-holding that lock, so every other process' posts to the room waited for it.
+loop to finish on the in-memory layer (on Redis it publishes from its own
+thread: ``realtime.core.fanout.direct``). Stopping the loop under it hung the
+process in its exit, holding that lock, so every other process' posts to the
+room waited for it.
 Frames a socket receives after the SIGTERM start no new work: the socket has
 been sent 1012, and a client resends what was not acknowledged (``client.js``
 ``request``, with a ``cid``). Past the grace, a call still running cannot

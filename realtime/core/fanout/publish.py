@@ -1,5 +1,13 @@
-"""The one way to publish: a layer message per publish, once per process."""
+"""The one way to publish: a layer message per publish, once per process.
 
+Coroutines ``apublish``; synchronous code (a database thread, a view, a
+command) calls ``publish``, which on the Redis pub/sub layer publishes from
+its own thread (``realtime.core.fanout.direct``) and otherwise waits for the
+event loop's ``group_send``. Either way it returns once the layer has the
+message, so what the caller does next comes after it.
+"""
+
+import asyncio
 import re
 import time
 from functools import partial
@@ -10,6 +18,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from realtime.core.envelope import encode
+from realtime.core.fanout.direct import redis_publisher
 
 TOPIC_RE = re.compile(r"[a-zA-Z0-9._-]{1,90}")
 GROUP_PREFIX = "fanout."
@@ -53,7 +62,7 @@ async def apublish_control(topic: str, event: Event) -> None:
 
 def publish(topic: str, event: Event, *, key=None) -> None:
     """Synchronous ``apublish``, for views, admin actions, signals and commands."""
-    async_to_sync(apublish)(topic, event, key=key)
+    _send_many([(topic, layer_message(topic, event, key))])
 
 
 async def _apublish_many(messages: list[tuple[str, dict]]) -> None:
@@ -63,17 +72,33 @@ async def _apublish_many(messages: list[tuple[str, dict]]) -> None:
 
 
 def publish_many(events: list[tuple[str, Event]]) -> None:
-    """``publish`` each ``(topic, event)`` in order, in one trip to the event
-    loop: a caller that holds a lock while it publishes (a room's publisher,
-    ``realtime.chat.publishing``) holds it one loop wait, not one per event.
-    Under a join storm a wait for the busy loop was most of a post's time."""
+    """``publish`` each ``(topic, event)`` in order, in one go: a caller that
+    holds a lock while it publishes (a room's publisher,
+    ``realtime.chat.publishing``) holds it one pipelined trip to Redis (on
+    the in-memory layer, one wait for the event loop), not one per event."""
     messages = [(topic, layer_message(topic, event)) for topic, event in events]
     if messages:
-        async_to_sync(_apublish_many)(messages)
+        _send_many(messages)
 
 
 def publish_control(topic: str, event: Event) -> None:
-    async_to_sync(apublish_control)(topic, event)
+    _send_many([(topic, layer_message(topic, event, control=True))])
+
+
+def _send_many(messages: list[tuple[str, dict]]) -> None:
+    """From synchronous code: straight to Redis on the pub/sub layer (no wait
+    for a loop busy with sockets), else through the event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:  # it would block the loop; async_to_sync refuses this as well
+        raise RuntimeError("publish() called from async code: await apublish().")
+    direct = redis_publisher()
+    if direct is None:
+        async_to_sync(_apublish_many)(messages)
+        return
+    direct.send_many([(GROUP_PREFIX + topic, message) for topic, message in messages])
 
 
 def publish_on_commit(topic: str, event: Event, *, key=None, using=None) -> None:
