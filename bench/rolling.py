@@ -78,25 +78,32 @@ class Run:
         cancelled. A user does not type into a page that shows "reconnecting":
         a poster whose socket is not open hands its turn to the next one
         (client.js would queue it and flush it on open, a burst that flood
-        control refuses), so the room keeps its rate and nobody passes 1/s."""
+        control refuses), and so does one that posted less than a second ago
+        (flood control's rate): the room keeps its rate while enough posters
+        are open, and nobody passes 1/s."""
         started = time.monotonic()
+        last: dict[int, float] = {}  # poster's number -> its last post
         for n in range(10**9):
             delay = started + n / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             cid = f"rolling-{n}"
             frame = {"type": "chat.send", "text": f"rolling {n}", "cid": cid}
+            now = time.monotonic()
             for k in range(len(posters)):
                 poster = posters[(n + k) % len(posters)]
+                if now - last.get(poster.number, -PER_POSTER_S) < PER_POSTER_S:
+                    continue
                 if poster.socket is not None and poster.socket.transport is not None:
                     poster.request(frame)  # chat.js: socket.request(...)
+                    last[poster.number] = now
                     self.cids[cid] = poster
                     sent["sent"] += 1
                     if self.sigterm_at is not None:
                         sent["sent after the SIGTERM"] += 1
                     break
             else:
-                sent["no poster open"] += 1
+                sent["no poster open"] += 1  # or none that may post yet
 
     async def stop(self, tasks) -> None:
         self.stopping = True
@@ -239,6 +246,7 @@ def _back_figures(run: Run) -> dict:
 
 RATE = 10.0  # messages per second in the room
 POSTERS = 30  # users posting in turn: 1/3 message per second each
+PER_POSTER_S = 1.0  # and none more often than this (flood control's rate)
 BEFORE_S = 5.0  # posting before the SIGTERM
 RESTART_S = 5.0  # from the SIGTERM to the restart
 DRAIN_S = 30.0  # after posting stops, for the last messages to arrive

@@ -214,11 +214,13 @@ class Client:
                 continue
             except TimeoutError:
                 self.run.failures[f"connect timeout @{index}"] += 1
+                self.server = index  # the next attempt tries the other first
                 return None
             except WSHandshakeError as exc:
                 status = getattr(exc.response, "status", None)
                 kind = f"HTTP {int(status)}" if status else "drop"
                 self.run.failures[f"{kind} @{index}"] += 1
+                self.server = index
                 return None
             if socket is None or socket.transport is None:
                 self.run.failures[f"drop in handshake @{index}, next"] += 1
