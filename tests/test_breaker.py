@@ -7,7 +7,7 @@ import pytest
 import redis
 import redis.connection
 
-from project.settings import redis_resilience
+from project.config import redis_resilience
 from realtime.core import breaker
 
 

@@ -8,7 +8,7 @@ import pytest
 from channels.layers import channel_layers
 from django.core.cache import cache
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.chat import flood, publishing, service
 from realtime.chat.models import Room
 

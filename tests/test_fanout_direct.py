@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels_redis.utils import _consistent_hash
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.chat import service
 from realtime.core import fanout
 from realtime.core.fanout.publish import GROUP_PREFIX

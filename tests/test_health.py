@@ -4,7 +4,7 @@ import pytest
 from channels.layers import channel_layers
 from django.db import connection
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.demo import seed_instruments
 from tests.browser.test_accessibility import AXE, RUN_AXE, TAGS, ZH, violations_on
 from tests.browser.threads import in_thread

@@ -6,7 +6,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.demo import seed_instruments
 from tests.browser.threads import in_thread
 from tests.conftest import REDIS_URL

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 import pytest
 from playwright.sync_api import expect
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.models import Competition, MatchEvent
 from tests.browser.threads import in_thread
 from tests.conftest import REDIS_URL

@@ -4,7 +4,7 @@ emoji font, "Log out" looking like "Log in", and a closed room said once."""
 import pytest
 from playwright.sync_api import expect
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.chat import service as chat_service
 from realtime.models import Room
 from tests.browser.threads import in_thread

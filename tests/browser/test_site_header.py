@@ -4,7 +4,7 @@ reader sees it."""
 import pytest
 from playwright.sync_api import expect
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.notifications.service import notify
 from tests.browser.test_accessibility import AXE, RUN_AXE, TAGS
 from tests.browser.threads import in_thread

@@ -5,7 +5,7 @@ followed from the list."""
 import pytest
 from playwright.sync_api import expect
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.models import TeamFollow
 from tests.browser.threads import in_thread
 from tests.conftest import REDIS_URL

@@ -16,7 +16,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 from websockets.asyncio.client import connect
 
-from project.settings import redis_channel_layer
+from project.config import redis_channel_layer
 from realtime.core import fanout
 from realtime.demo import seed_instruments
 from realtime.quotes.protocol import quote_info, tick_frame, topic

@@ -64,7 +64,7 @@ async def test_a_presence_diff_lost_in_an_outage_goes_out_with_the_next(
     the room's next diff still names ann as joined (nothing else changed)."""
     from channels.layers import channel_layers, get_channel_layer
 
-    from project.settings import redis_channel_layer
+    from project.config import redis_channel_layer
     from realtime.chat.presence import room_presence
     from realtime.core.fanout.publish import GROUP_PREFIX
     from realtime.core.presence import get_presence

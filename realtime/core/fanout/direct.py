@@ -10,7 +10,7 @@ posts of that process queued behind it until long after the room went quiet,
 and the room's lock was held for each wait, so the other process' posts
 waited as well.
 
-With channels-redis' pub/sub layer (``project.settings.redis_channel_layer``)
+With channels-redis' pub/sub layer (``project.config.redis_channel_layer``)
 a ``group_send`` is one ``PUBLISH`` of the serialized message on the group's
 channel, on the shard that the channel's name hashes to. ``RedisPublisher``
 does exactly that from the calling thread, with a synchronous client (one
