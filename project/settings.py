@@ -137,8 +137,10 @@ if REDIS_SENTINELS and REDIS_URLS:
 # does not carry everything. Unset: the layer's first server, or the master.
 REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "").strip()
 REDIS_PRESENCE_URL = os.environ.get("REDIS_PRESENCE_URL", "").strip()
-# For the asyncio clients of realtime/ (presence).
+# For presence's clients: asyncio for the sockets, synchronous for the
+# database thread's reads (realtime/core/presence.py, ThreadReader).
 REDIS_ASYNC_OPTIONS = redis_resilience(for_asyncio=True)
+REDIS_SYNC_OPTIONS = redis_resilience(for_asyncio=False)
 # Presence's connection pool in each process: its size, and how long a burst
 # waits for a free connection before a call fails.
 PRESENCE_POOL_SIZE = env_int("DUPLEX_PRESENCE_POOL_SIZE", 50)
@@ -150,7 +152,7 @@ REDIS_PREFIX = os.environ.get("REDIS_PREFIX", "duplex")
 # thread of database work: a Redis that stopped answering holds it at most
 # this long, once (realtime/core/breaker.py).
 CACHE_TIMEOUTS = {"socket_timeout": 2, "socket_connect_timeout": 1}
-CACHE_OPTIONS = {**CACHE_TIMEOUTS, **redis_resilience(for_asyncio=False)}
+CACHE_OPTIONS = {**CACHE_TIMEOUTS, **REDIS_SYNC_OPTIONS}
 if REDIS_URLS or REDIS_SENTINELS:
     CHANNEL_LAYERS = {
         "default": redis_channel_layer(

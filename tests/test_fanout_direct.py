@@ -1,8 +1,11 @@
-"""Synchronous publishes on the Redis layer go from their own thread.
+"""The database thread's work with Redis does not wait for the event loop.
 
-A room's publisher holds the room's row lock while it publishes; when it
-waited for the process' event loop, a loop busy with a crowd's sockets held
-every post of the room (``realtime.core.fanout.direct``).
+Synchronous publishes on the Redis layer go from their own thread: a room's
+publisher holds the room's row lock while it publishes, and when it waited
+for the process' event loop, a loop busy with a crowd's sockets held every
+post of the room (``realtime.core.fanout.direct``). The presence read that
+a message's notifications make goes from the thread too
+(``realtime.core.presence.ThreadReader``).
 """
 
 import asyncio
@@ -19,6 +22,9 @@ from project.config import redis_channel_layer
 from realtime.chat import service
 from realtime.core import fanout
 from realtime.core.fanout.publish import GROUP_PREFIX
+from realtime.core.presence import get_presence, reset_presence
+from realtime.models import Notification, RoomFollow
+from realtime.notifications.protocol import user_topic
 from tests.conftest import REDIS_URL
 
 
@@ -64,6 +70,38 @@ async def test_a_post_reaches_the_other_processes_while_the_event_loop_is_busy(
     assert '"while busy"' in got[0]["text"]
     message = await post
     assert message.seq == 1
+    listener.close()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_followed_rooms_post_notifies_while_the_event_loop_is_busy(
+    redis_layer, redis_prefix, settings, lobby, ann, bob, carol
+):
+    """Bob and Carol follow the lobby; Carol is in it. Ann's post, made on
+    the database thread while the event loop does not run, notifies Bob at
+    once (the presence read that skips Carol does not wait for the loop),
+    and the post returns."""
+    redis_layer([REDIS_URL])
+    settings.REDIS_URLS, settings.REDIS_PRESENCE_URL = [REDIS_URL], ""
+    reset_presence()
+    for user in (bob, carol):
+        await RoomFollow.objects.acreate(user=user, room_slug=lobby.slug)
+    await get_presence().join(lobby.place, "c1", carol.pk, "carol", check=False)
+    listener = redis.Redis.from_url(REDIS_URL).pubsub()
+    for user in (bob, carol):
+        listener.subscribe(
+            f"{redis_prefix}__group__{GROUP_PREFIX}{user_topic(user.pk)}"
+        )
+    post = asyncio.ensure_future(
+        sync_to_async(service.post_message)(lobby.pk, ann, "while busy")
+    )
+    await asyncio.sleep(0)  # the post goes to the database thread
+    got = heard(listener, 10.0)  # the loop is blocked all this while
+    message = await post  # the loop runs again: a post that waited returns
+    assert [m["topic"] for m in got] == [user_topic(bob.pk)]
+    assert message.seq == 1
+    kinds = Notification.objects.values_list("user__username", "kind")
+    assert [pair async for pair in kinds] == [("bob", "room")]
     listener.close()
 
 

@@ -7,7 +7,6 @@ published after commit to every process.
 
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils.translation import ngettext
 
 from realtime.chat import service
 from realtime.chat.models import Ban, Message, Mute, Room
-from realtime.core.presence import get_presence
+from realtime.core.presence import members_from_thread
 
 MUTE_MINUTES = 10
 
@@ -57,7 +56,7 @@ class RoomAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("online now"))
     def online(self, room):
-        return async_to_sync(_online)(room.place)
+        return len(members_from_thread(room.place))
 
     def save_model(self, request, obj, form, change):
         was = Room.objects.filter(pk=obj.pk).first() if change else None
@@ -147,10 +146,6 @@ class MessageAdmin(admin.ModelAdmin):
             service.notify_ban(ban)
         message = ngettext("Banned %d author.", "Banned %d authors.", len(pairs))
         self.message_user(request, message % len(pairs), messages.SUCCESS)
-
-
-async def _online(place: str) -> int:
-    return await get_presence().count(place)
 
 
 def _author_pairs(queryset):

@@ -28,7 +28,7 @@ from realtime.chat import protocol as proto
 from realtime.core import fanout
 from realtime.core.outages import SERVICE_ERRORS
 from realtime.core.perloop import PerLoop
-from realtime.core.presence import get_presence
+from realtime.core.presence import get_presence, members_from_thread
 from realtime.core.shared import SharedReads
 
 log = logging.getLogger(__name__)
@@ -148,3 +148,9 @@ def room_presence() -> RoomPresence:
 async def online_ids(place: str) -> set[int]:
     """The ids of the users in a place now, from the shared member read."""
     return {member["id"] for member in await room_presence().members(place)}
+
+
+def online_ids_from_thread(place: str) -> set[int]:
+    """The same, for code on the database thread: it does not wait for the
+    event loop (``realtime.core.presence.members_from_thread``)."""
+    return {member["id"] for member in members_from_thread(place)}

@@ -16,8 +16,10 @@ its entries vanish from every answer after ``TTL`` seconds.
 import asyncio
 import json
 import logging
+import threading
 import time
 
+from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from realtime.core import metrics
@@ -52,6 +54,12 @@ class _MemoryStore:
             await self.remove(place, conn_id)
 
 
+def _presence_url() -> str:
+    """Presence's own server, else the layer's first; "" for neither."""
+    urls = getattr(settings, "REDIS_URLS", [])
+    return getattr(settings, "REDIS_PRESENCE_URL", "") or (urls[0] if urls else "")
+
+
 def _redis_pool():
     """Presence's pool: to its own server, the layer's first, or the master
     Sentinel names; None when Redis is not configured."""
@@ -66,8 +74,7 @@ def _redis_pool():
         "socket_connect_timeout": 1,
         **settings.REDIS_ASYNC_OPTIONS,
     }
-    urls = getattr(settings, "REDIS_URLS", [])
-    url = getattr(settings, "REDIS_PRESENCE_URL", "") or (urls[0] if urls else "")
+    url = _presence_url()
     if url:
         return aioredis.BlockingConnectionPool.from_url(url, **options)
     if getattr(settings, "REDIS_SENTINELS", []):
@@ -163,12 +170,7 @@ class Presence:
         expired = [conn for conn, entry in entries.items() if entry["exp"] < now]
         if expired:
             await self._quietly(self.store.drop(place, expired))
-        users = {
-            entry["u"]: entry["n"]
-            for conn, entry in entries.items()
-            if conn not in expired
-        }
-        return sorted(({"id": u, "name": n} for u, n in users.items()), key=_by_name)
+        return _users(entries, now)
 
     async def count(self, place: str) -> int:
         return len(await self.members(place))
@@ -203,8 +205,112 @@ class Presence:
             self.gone.discard((place, conn_id))
 
 
+def _users(entries: dict[str, dict], now: float) -> list[dict]:
+    """One member per user of the entries that have not expired, by name."""
+    users = {
+        entry["u"]: entry["n"] for entry in entries.values() if entry["exp"] >= now
+    }
+    return sorted(({"id": u, "name": n} for u, n in users.items()), key=_by_name)
+
+
 def _by_name(member: dict) -> str:
     return member["name"].casefold()
+
+
+THREAD_FRESH = 0.5  # seconds a thread's read of a place is shared by threads
+
+
+class ThreadReader:
+    """Reads of the Redis store from a thread, with redis-py's synchronous
+    client: no trip to the event loop.
+
+    Code on the database thread that needs a place's members (a message's
+    notifications skip the followers who are in the room) used to wait for
+    the event loop with ``async_to_sync``. The process has one such thread,
+    so under a crowd, while the loop wrote to thousands of sockets, every
+    database call of every socket of the process waited behind that read.
+    Reads are shared for ``THREAD_FRESH`` seconds: a busy room costs one
+    ``HGETALL`` per interval, not one per message.
+    """
+
+    def __init__(self, client, prefix: str):
+        self.redis = client
+        self.prefix = f"{prefix}:presence:"
+        self.lock = threading.Lock()
+        self.fresh: dict[str, tuple[float, list[dict]]] = {}
+
+    def members(self, place: str) -> list[dict]:
+        now = time.monotonic()
+        with self.lock:
+            read = self.fresh.get(place)
+            if read is not None and now - read[0] < THREAD_FRESH:
+                return read[1]
+        reads.inc()
+        raw = self.redis.hgetall(self.prefix + place)
+        entries = {k.decode(): json.loads(v) for k, v in raw.items()}
+        members = _users(entries, time.time())
+        with self.lock:
+            self.fresh[place] = (now, members)
+            if len(self.fresh) > 1000:  # places come and go: keep the recent
+                self.fresh = {p: r for p, r in self.fresh.items() if now - r[0] < 1}
+        return members
+
+
+_reader: ThreadReader | None = None
+_reader_lock = threading.Lock()
+
+
+def _sync_client():
+    """A synchronous client of presence's Redis (``_redis_pool``'s server),
+    or None when presence lives in the process."""
+    import redis
+
+    options = {
+        "socket_timeout": 3,
+        "socket_connect_timeout": 1,
+        **settings.REDIS_SYNC_OPTIONS,
+    }
+    url = _presence_url()
+    if url:
+        return redis.Redis.from_url(url, **options)
+    if getattr(settings, "REDIS_SENTINELS", []):
+        from realtime.core.sentinel import master_client
+
+        options.pop("connection_class")  # Sentinel's own finds the master
+        master = settings.REDIS_SENTINEL_MASTER
+        return master_client(settings.REDIS_SENTINELS, master, **options)
+    return None
+
+
+def members_from_thread(place: str) -> list[dict]:
+    """A place's members, for code on a thread (the database thread): read
+    from Redis by this thread (``ThreadReader``). Without Redis the store is
+    the event loop's own, and the read goes there. While Redis is down the
+    answer is empty: nobody is known to be there."""
+    reader = _thread_reader()
+    if reader is None:
+        return async_to_sync(_loop_members)(place)
+    try:
+        return reader.members(place)
+    except Exception as exc:  # Redis down or restarting
+        log.warning("Presence store unavailable (%s)", exc)
+        return []
+
+
+def _thread_reader() -> ThreadReader | None:
+    global _reader
+    with _reader_lock:
+        if _reader is None:
+            client = _sync_client()
+            if client is None:
+                return None
+            config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+            _reader = ThreadReader(client, config.get("prefix", "duplex"))
+        return _reader
+
+
+async def _loop_members(place: str) -> list[dict]:
+    return await get_presence().members(place)
 
 
 _registries = PerLoop(Presence)
@@ -217,4 +323,7 @@ def get_presence() -> Presence:
 
 def reset_presence() -> None:
     """Forget every registry (tests switch settings between event loops)."""
+    global _reader
     _registries.clear()
+    with _reader_lock:
+        _reader = None

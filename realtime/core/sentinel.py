@@ -4,7 +4,8 @@ With ``REDIS_SENTINELS`` set, no client holds the master's address: each new
 connection asks the sentinels for the current master, so after a failover the
 next connection (and every retried command) lands on the promoted replica.
 channels-redis builds its own pools from ``master_name`` and ``sentinels``
-host entries (project/settings.py); the cache and presence use this module.
+host entries (project/settings.py); the cache and presence (its asyncio pool and its
+thread's client) use this module.
 """
 
 from django.conf import settings
@@ -56,3 +57,11 @@ def async_master_pool(sentinels, master: str, **options) -> BlockingSentinelPool
         [tuple(address) for address in sentinels], sentinel_kwargs=_sentinel_options()
     )
     return BlockingSentinelPool(master, sentinel, **options)
+
+
+def master_client(sentinels, master: str, **options):
+    """A synchronous client of ``master``, found through ``sentinels``."""
+    sentinel = Sentinel(
+        [tuple(address) for address in sentinels], sentinel_kwargs=_sentinel_options()
+    )
+    return sentinel.master_for(master, **options)

@@ -6,14 +6,13 @@ through ``realtime.signals``; scores through ``scoreboard.match_moments``.
 
 import logging
 
-from asgiref.sync import async_to_sync
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.text import Truncator
 
-from realtime.chat.presence import online_ids
+from realtime.chat.presence import online_ids_from_thread
 from realtime.core.outages import SERVICE_ERRORS
 from realtime.models import Match, PriceAlert, RoomFollow, TeamFollow, UserFollow
 from realtime.notifications import alerts as price_alerts
@@ -58,8 +57,9 @@ def on_message_posted(
 
     Sent from the database thread (``chat.service``), after the message is
     stored. The room's presence is read only when someone might be skipped
-    for being there, and then shared with the room's other member reads: a
-    crowded room nobody follows costs no presence read per message. The
+    for being there, by this thread from Redis (it does not wait for the
+    event loop), and shared for half a second: a crowded room nobody follows
+    costs no presence read per message, a followed one one per interval. The
     message is stored already: in an outage its notifications are dropped
     with a warning (a notification is a hint), never the message.
     """
@@ -80,7 +80,7 @@ def on_message_posted(
 def _notify_chat(room_slug, public, author_id, author_name, text, mentions, direct_to):
     targets = _chat_targets(room_slug, public, author_id, mentions, direct_to)
     if any(kind != "mention" for kind in targets.values()):
-        present = async_to_sync(online_ids)(f"chat.{room_slug}")
+        present = online_ids_from_thread(f"chat.{room_slug}")
         targets = {
             user_id: kind
             for user_id, kind in targets.items()
