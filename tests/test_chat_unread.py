@@ -1,8 +1,13 @@
 """Read marks and unread counts through the real ASGI application: the room
 socket moves the mark, every room list of the reader follows it live."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connection, connections, transaction
 
 from realtime.chat import service
 from realtime.chat.models import ReadMark, Room
@@ -66,6 +71,38 @@ async def test_the_mark_is_kept_per_user_and_given_on_join(ws, lobby, ann, bob):
     assert (await next_frame(g, "error"))["code"] == "unauthenticated"
     for c in (a, b, g):
         await c.disconnect()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks of PostgreSQL")
+def test_a_first_read_during_ones_own_post_fails_neither(lobby, ann, bob):
+    """Ann's first read mark in the room is made by one tab while her post
+    from another holds the room's lock. Creating a mark checks that its room
+    exists, which used to wait for that lock while the post waited to make
+    the same mark: PostgreSQL called it a deadlock and failed one of them."""
+    post(lobby, bob, "one")
+    locked = threading.Event()
+
+    def ann_posts():
+        try:
+            with transaction.atomic():
+                service._locked(lobby.pk)  # the post holds the room's lock ...
+                locked.set()
+                time.sleep(0.5)  # ... while her other tab's read arrives
+                return service.post_message(lobby.pk, ann, "two").seq
+        finally:
+            connections.close_all()
+
+    def ann_reads():
+        locked.wait(5)
+        try:
+            return service.mark_read(lobby, ann, 1)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        posted, read = pool.submit(ann_posts), pool.submit(ann_reads)
+        assert (posted.result(), read.result()) == (2, True)
+    assert list(mark(ann, lobby)) == [2]
 
 
 async def test_the_room_list_counts_others_messages_after_the_mark(ws, lobby, ann, bob):

@@ -24,7 +24,8 @@ PUBLISH_BATCH = 200
 
 
 def _locked(room_id: int) -> Room:
-    return Room.objects.select_for_update().get(pk=room_id)
+    # The room's writers' lock (``service._locked``), FOR NO KEY UPDATE.
+    return Room.objects.select_for_update(no_key=True).get(pk=room_id)
 
 
 def publish_pending(room_id: int) -> None:

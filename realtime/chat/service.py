@@ -86,7 +86,13 @@ log = logging.getLogger(__name__)
 
 
 def _locked(room_id: int) -> Room:
-    return Room.objects.select_for_update().get(pk=room_id)
+    # FOR NO KEY UPDATE: one writer of the room at a time, as FOR UPDATE,
+    # while rows that refer to the room (a first read mark, a ban) are made
+    # without waiting for it. Their foreign key check takes FOR KEY SHARE,
+    # which FOR UPDATE blocks: a user's first read, during their own post,
+    # waited for the post's lock while the post waited to make the same mark,
+    # and PostgreSQL failed one of them as a deadlock.
+    return Room.objects.select_for_update(no_key=True).get(pk=room_id)
 
 
 def _append(room: Room, kind: str, message: Message) -> RoomEvent:
