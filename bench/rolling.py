@@ -38,6 +38,7 @@ from picows import WSCloseCode
 
 from bench.client import summary
 from bench.product import People, server_warnings
+from bench.reconnect import RETRY_HINT
 from bench.room_client import Client
 
 JOIN_LIMIT = 600.0  # seconds the first joins of every client may take
@@ -57,6 +58,7 @@ class Run:
         self.errors: Counter = Counter()
         self.failures: Counter = Counter()  # failed attempts, by kind
         self.closes: Counter = Counter()  # closes after the SIGTERM, by code
+        self.hints: dict[int, list[float]] = {}  # retry hints given, by code
         self.requests: Counter = Counter()  # acked, resent, errors, dropped
         self.cids: dict[str, Client] = {}  # every chat.send's cid, its poster
         self.clients: list[Client] = []
@@ -65,6 +67,9 @@ class Run:
         if self.sigterm_at is None or self.stopping:
             return
         self.closes[f"{code} {re.sub(r'[0-9.]+', '#', reason)}".strip()] += 1
+        hint = RETRY_HINT.search(reason or "")
+        if hint:
+            self.hints.setdefault(code, []).append(float(hint.group(1)))
         if client.closed_at is None:
             client.closed_at = time.monotonic()
 
@@ -241,6 +246,11 @@ def _back_figures(run: Run) -> dict:
         "closed": summary(closed),
         "refused_for_good": sum(1 for c in run.clients if c.refused is not None),
         "closes_by_code_and_reason": dict(run.closes),
+        # The retry hints the closes gave (summary's milliseconds: a p50_ms
+        # of 20000 is a hint of 20 s).
+        "retry_hints_by_code": {
+            str(code): summary(hints) for code, hints in sorted(run.hints.items())
+        },
     }
 
 
