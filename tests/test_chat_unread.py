@@ -85,7 +85,7 @@ def test_a_first_read_during_ones_own_post_fails_neither(lobby, ann, bob):
     def ann_posts():
         try:
             with transaction.atomic():
-                service._locked(lobby.pk)  # the post holds the room's lock ...
+                service.locked_room(lobby.pk)  # the post holds the room's lock ...
                 locked.set()
                 time.sleep(0.5)  # ... while her other tab's read arrives
                 return service.post_message(lobby.pk, ann, "two").seq

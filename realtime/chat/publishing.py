@@ -23,8 +23,15 @@ log = logging.getLogger("realtime.chat.service")
 PUBLISH_BATCH = 200
 
 
-def _locked(room_id: int) -> Room:
-    # The room's writers' lock (``service._locked``), FOR NO KEY UPDATE.
+def locked_room(room_id: int) -> Room:
+    """The room, locked for its writers (posts, edits, this publisher).
+
+    FOR NO KEY UPDATE: one writer of the room at a time, as FOR UPDATE, while
+    rows that refer to the room (a first read mark, a ban) are made without
+    waiting for it. Their foreign key check takes FOR KEY SHARE, which FOR
+    UPDATE blocks: a user's first read, during their own post, waited for the
+    post's lock while the post waited to make the same mark, and PostgreSQL
+    failed one of them as a deadlock."""
     return Room.objects.select_for_update(no_key=True).get(pk=room_id)
 
 
@@ -40,7 +47,7 @@ def publish_pending(room_id: int) -> None:
     try:
         while True:
             with transaction.atomic():
-                room = _locked(room_id)
+                room = locked_room(room_id)
                 if room.published_seq >= room.last_seq:
                     return
                 events = list(

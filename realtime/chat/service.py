@@ -30,7 +30,12 @@ from realtime.chat.moderation import (
     notify_mute,
 )
 from realtime.chat.protocol import mentions, room_text
-from realtime.chat.publishing import events_after, publish_pending, replay_after
+from realtime.chat.publishing import (
+    events_after,
+    locked_room,
+    publish_pending,
+    replay_after,
+)
 from realtime.chat.selectors import (
     can_read,
     earlier,
@@ -83,16 +88,6 @@ log = logging.getLogger(__name__)
 
 
 # Writes. Each locks the room row, appends events, and publishes after commit.
-
-
-def _locked(room_id: int) -> Room:
-    # FOR NO KEY UPDATE: one writer of the room at a time, as FOR UPDATE,
-    # while rows that refer to the room (a first read mark, a ban) are made
-    # without waiting for it. Their foreign key check takes FOR KEY SHARE,
-    # which FOR UPDATE blocks: a user's first read, during their own post,
-    # waited for the post's lock while the post waited to make the same mark,
-    # and PostgreSQL failed one of them as a deadlock.
-    return Room.objects.select_for_update(no_key=True).get(pk=room_id)
 
 
 def _append(room: Room, kind: str, message: Message) -> RoomEvent:
@@ -176,7 +171,7 @@ def post_message(
         return stored
     check_flood(user.pk)
     with transaction.atomic():
-        room = _locked(room_id)
+        room = locked_room(room_id)
         # Under the room lock, a twin of this send racing in from another
         # socket has either committed (and is found) or waits for us.
         if (stored := _stored(room_id, user, cid)) is not None:
@@ -226,7 +221,7 @@ def react(room_id: int, user, message_id: int, emoji: str, *, add: bool) -> bool
         raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to react."))
     check_flood(user.pk, kind="react")
     with transaction.atomic():
-        room = _locked(room_id)
+        room = locked_room(room_id)
         _check_can_post(room, user)
         message = Message.objects.filter(
             room=room, pk=message_id, deleted_at__isnull=True
@@ -253,7 +248,7 @@ def _stored(room_id: int, user, cid: str) -> Message | None:
 def announce(room_id: int, text: str, by=None) -> Message:
     """Post an announcement (admin); it is on the room's stream like a message."""
     with transaction.atomic():
-        room = _locked(room_id)
+        room = locked_room(room_id)
         message = Message.objects.create(
             room=room,
             author=by,
@@ -287,7 +282,7 @@ def edit_message(room_id: int, user, message_id: int, text: str) -> Message:
     if not user.is_authenticated:
         raise ProtocolError(ErrorCode.UNAUTHENTICATED, _("Log in to edit."))
     with transaction.atomic():
-        room = _locked(room_id)
+        room = locked_room(room_id)
         _check_can_post(room, user)
         message = _own_message(room, user, message_id)
         text = room_text(text.strip(), room.max_length)
@@ -320,7 +315,7 @@ def delete_message(
     if room_id is None:
         raise ProtocolError(ErrorCode.NOT_FOUND, _("No such message in this room."))
     with transaction.atomic():
-        room = _locked(room_id)
+        room = locked_room(room_id)
         if moderator:
             message = Message.objects.get(pk=message_id)
             if message.deleted_at is not None:
