@@ -145,6 +145,21 @@ def stored_cids(room: str) -> list[str]:
     return [row[0] for row in rows]
 
 
+def listen_overflows() -> int | None:
+    """The kernel's count of connections dropped at a full accept queue
+    (``TcpExtListenOverflows``, every port of the machine), or None."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            row = dict(zip(names.split()[1:], values.split()[1:], strict=True))
+            return int(row["ListenOverflows"]) if "ListenOverflows" in row else None
+    return None
+
+
 def _send_figures(run: Run, cids: list[str]) -> dict:
     """Each chat.send (by cid) against the stored messages: a send stored
     twice, acked but not stored, or never stored nor answered."""
@@ -283,10 +298,13 @@ async def _roll(run: Run, load, room: str) -> dict:
     await asyncio.sleep(BEFORE_S)
     setup_failures = dict(run.failures)
     run.failures.clear()
+    overflows = listen_overflows()
     restart = asyncio.create_task(_restart(run, run.servers[0], RESTART_S))
     await asyncio.sleep(load.rolling_seconds)
     await _until(lambda: run.back()[0] == run.back()[1], 60.0)  # past the run
     timeline = await restart
+    if overflows is not None:
+        overflows = listen_overflows() - overflows
     posting.cancel()
     await asyncio.sleep(1.0)  # the last chat.send frames reach the database
     stored = await _settled(run, room)
@@ -301,6 +319,9 @@ async def _roll(run: Run, load, room: str) -> dict:
         **_send_figures(run, cids),
         "not_sent_no_poster_open": sent["no poster open"],
         "restart": timeline,
+        # SYNs the kernel dropped at a full accept queue after the SIGTERM
+        # (the machine's count): each is a client waiting its SYN retries.
+        "listen_overflows": overflows,
         "drained": bool(stored)
         and all(c.stream.last >= stored[-1] for c in run.clients),
         "setup_failures_by_kind": setup_failures,

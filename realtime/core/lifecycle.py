@@ -52,6 +52,9 @@ _sockets: "weakref.WeakSet" = weakref.WeakSet()
 _streams: "weakref.WeakSet" = weakref.WeakSet()
 _state = {"stopping": False}
 EXIT_BOUND = 3.0  # seconds from the loop's stop to a forced exit
+# Connections the kernel queues for a listening port (DUPLEX_LISTEN_BACKLOG;
+# capped by net.core.somaxconn). daphne listens with Twisted's 50.
+LISTEN_BACKLOG = 2048
 
 
 def draining() -> bool:
@@ -102,6 +105,27 @@ def install() -> None:
         return
     SyncToAsync.single_thread_executor = TrackedExecutor()
     reactor.callWhenRunning(_take_signals, reactor)
+    reactor.callWhenRunning(_widen_backlogs, reactor)
+
+
+def _widen_backlogs(reactor) -> None:
+    """Listen again on daphne's ports with a queue of ``DUPLEX_LISTEN_BACKLOG``.
+
+    daphne builds its endpoints without a backlog, so Twisted listens with 50.
+    While the loop is busy (a room's fan-out, a pause) a reconnect storm fills
+    that accept queue within a fraction of a second; past it the kernel drops
+    each SYN, and the client waits its SYN retries (1, 3, 7 s...) until
+    ``client.js`` gives up on the socket stuck in CONNECTING. Linux lets a
+    listening socket call ``listen()`` again to change its queue; a backlog
+    asked for at least as long (``-e tcp:...:backlog=N``) is kept."""
+    from twisted.internet import tcp
+
+    wanted = int(os.environ.get("DUPLEX_LISTEN_BACKLOG") or LISTEN_BACKLOG)
+    for reader in list(reactor.getReaders()):
+        if isinstance(reader, tcp.Port) and reader.backlog < wanted:
+            reader.socket.listen(wanted)
+            reader.backlog = wanted
+            log.info("Listening on %s with a backlog of %d", reader.getHost(), wanted)
 
 
 def _take_signals(reactor) -> None:
