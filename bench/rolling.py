@@ -4,18 +4,19 @@
 processes (the suite's ``duplex-redis`` configuration, Redis layer and
 PostgreSQL, serving ``project.asgi``: its graceful shutdown and admission
 control); each client follows ``client.js``'s reconnect and resume rules
-(``bench.room_client``, ``bench.reconnect``). There is no proxy: a client
-picks a process round-robin at first and, on every reconnect, tries the other
-process first; a refused TCP connection (a process that stopped listening) or
-a connection dropped before the upgrade's answer passes to the next process
-at once, as nginx's ``proxy_next_upstream`` sends a request to a live
-upstream. ``POSTERS`` users post through ``chat.send``, ``RATE`` messages per
-second in all, none over 1 per second; each send carries a ``cid`` and is a
-``client.js`` ``request``: kept until its ``chat.ack`` and sent again on every
-reconnect, as chat.js sends a message. ``BEFORE_S`` into the posting the
-first process gets SIGTERM (``realtime/core/lifecycle.py``: stop listening,
-close every socket with 1012, exit); ``RESTART_S`` after the SIGTERM it is
-started again on its port, and the room keeps running ``rolling_seconds``.
+(``bench.room_client``, ``bench.reconnect``). There is no proxy: each attempt
+goes where the nginx upstream of ``deploy/nginx/duplex.conf`` would send it
+(``bench.room_client.LeastConn``: the process with the fewest connections; a
+refused TCP connection, from a process that stopped listening, or a connection
+dropped before the upgrade's answer marks it down for 5 s and passes to the
+next process at once). ``POSTERS`` users post through ``chat.send``, ``RATE``
+messages per second in all, none over 1 per second; each send carries a
+``cid`` and is a ``client.js`` ``request``: kept until its ``chat.ack`` and
+sent again on every reconnect, as chat.js sends a message. ``BEFORE_S`` into
+the posting the first process gets SIGTERM (``realtime/core/lifecycle.py``:
+stop listening, close every socket with 1012, exit); ``RESTART_S`` after the
+SIGTERM it is started again on its port, and the room keeps running
+``rolling_seconds``.
 
 Measured: for each client closed after the SIGTERM, the time from the SIGTERM
 to its next ``chat.joined`` (all of them must be back within 20 s); closes,
@@ -39,7 +40,7 @@ from picows import WSCloseCode
 from bench.client import summary
 from bench.product import People, server_warnings
 from bench.reconnect import RETRY_HINT
-from bench.room_client import Client
+from bench.room_client import Client, LeastConn
 
 JOIN_LIMIT = 600.0  # seconds the first joins of every client may take
 
@@ -49,6 +50,7 @@ class Run:
 
     def __init__(self, servers, cookie: str, room: str, in_flight: int):
         self.servers = servers
+        self.balancer = LeastConn(len(servers))
         self.cookie = cookie + "="
         self.path = f"/ws/chat/{room}/"
         self.gate = asyncio.Semaphore(in_flight)

@@ -9,10 +9,9 @@ not open (``maxQueue``), keeps each ``request`` (a ``chat.send`` with a
 sends it again on every open, as ``client.js`` ``request`` does, and, when
 its socket closes, waits what
 ``bench.reconnect`` (client.js' rules) says before it opens again. It has no
-proxy in front: an attempt goes to the other process first and passes to the
-next one at once on a refused connection or a drop before the upgrade's
-answer, as nginx's ``proxy_next_upstream`` would. ``run`` is what the clients
-share (``bench.rolling.Run``): servers, cookie, path, gate, counters.
+proxy in front: ``LeastConn`` picks the process as the upstream of
+``deploy/nginx/duplex.conf`` does. ``run`` is what the clients share
+(``bench.rolling.Run``): servers, balancer, cookie, path, gate, counters.
 """
 
 import asyncio
@@ -28,6 +27,40 @@ from bench.crowd import frame_type
 from bench.reconnect import ABNORMAL, CONNECT_TIMEOUT, Backoff, Stream
 
 SEQ = re.compile(rb'"seq":(\d+)')
+
+
+class LeastConn:
+    """The upstream of ``deploy/nginx/duplex.conf``, for clients with no nginx.
+
+    ``least_conn``: an attempt goes to the process with the fewest
+    connections through the balancer (open sockets and attempts in flight),
+    taking turns among equals. ``max_fails=1 fail_timeout=5s`` with
+    ``proxy_next_upstream error``: a refused connection or one dropped before
+    the upgrade's answer marks the process down for 5 s and passes the
+    attempt to the next one; when every process is down, all are tried.
+    """
+
+    FAIL_TIMEOUT = 5.0
+
+    def __init__(self, count: int, clock=time.monotonic):
+        self.active = [0] * count
+        self.down_until = [0.0] * count
+        self.turn = 0
+        self.clock = clock
+
+    def order(self) -> list[int]:
+        """The processes to try, in turn, for one attempt."""
+        count = len(self.active)
+        now = self.clock()
+        up = [i for i in range(count) if self.down_until[i] <= now]
+        self.turn += 1
+        ranked = sorted(up, key=lambda i: (self.active[i], (i - self.turn) % count))
+        return ranked or list(range(count))
+
+    def failed(self, index: int) -> None:
+        self.down_until[index] = self.clock() + self.FAIL_TIMEOUT
+
+
 REF = re.compile(rb'"ref":(\d+)')
 MAX_QUEUE = 100  # client.js DEFAULTS.maxQueue (also its cap of pending requests)
 
@@ -65,7 +98,7 @@ class Client:
         self.number = number
         self.session = session
         self.run = run
-        self.server = number % len(run.servers)  # round-robin
+        self.server: int | None = None  # the process of the last attempt
         self.backoff = Backoff()
         self.stream = Stream()
         self.socket: Socket | None = None
@@ -194,6 +227,7 @@ class Client:
                 answered = [self.joined, socket.done]
                 await asyncio.wait(answered, timeout=30, return_when="FIRST_COMPLETED")
         await socket.done
+        self.run.balancer.active[self.server] -= 1
         self.socket = None
         reason = "resync" if self.resyncing else socket.close_reason
         self.resyncing = False
@@ -201,31 +235,36 @@ class Client:
         return socket.close_code, reason
 
     async def _connect(self) -> Socket | None:
-        """One attempt: the other process first, then the next on a refusal
-        or a drop before the upgrade's answer (nginx's next upstream)."""
-        for step in (1, 2):
-            index = (self.server + step) % len(self.run.servers)
+        """One attempt through the balancer: the least busy process first, the
+        next on a refusal or a drop before the upgrade's answer."""
+        balancer = self.run.balancer
+        for index in balancer.order():
+            self.server = index
+            balancer.active[index] += 1
             try:
                 socket = await asyncio.wait_for(
                     self._open(self.run.servers[index]), CONNECT_TIMEOUT
                 )
             except (ConnectionRefusedError, ConnectionResetError, EOFError) as exc:
+                balancer.active[index] -= 1
+                balancer.failed(index)
                 self.run.failures[f"{type(exc).__name__} @{index}, next"] += 1
                 continue
             except TimeoutError:
+                balancer.active[index] -= 1
                 self.run.failures[f"connect timeout @{index}"] += 1
-                self.server = index  # the next attempt tries the other first
                 return None
             except WSHandshakeError as exc:
+                balancer.active[index] -= 1
                 status = getattr(exc.response, "status", None)
                 kind = f"HTTP {int(status)}" if status else "drop"
                 self.run.failures[f"{kind} @{index}"] += 1
-                self.server = index
                 return None
             if socket is None or socket.transport is None:
+                balancer.active[index] -= 1
+                balancer.failed(index)
                 self.run.failures[f"drop in handshake @{index}, next"] += 1
                 continue
-            self.server = index
             return socket
         return None
 
