@@ -233,3 +233,43 @@ async def test_a_gap_replay_keeps_the_stored_order():
         await asyncio.sleep(0.01)
     assert sent == [f'"seq {n}"' for n in range(1, 6)] + ['"live during replay"']
     outbox.close()
+
+
+async def test_a_backlog_of_layer_messages_lets_the_process_serve_others(monkeypatch):
+    """Messages the layer has queued (a burst, or a room's messages waiting
+    while the process was busy) come out of its queue without a pause: the
+    hub must still give the event loop back between them, or handshakes,
+    client frames and a SIGTERM wait until the whole backlog is written."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    from realtime.core.fanout import hub as hub_module
+    from realtime.core.fanout.publish import layer_message
+
+    # The hub yields once it has held the loop this long; at 0 it yields
+    # after every message, which makes the test exact.
+    monkeypatch.setattr(hub_module, "HOLD", 0.0, raising=False)
+    follower = await open_socket("/t/burst/")
+    hub = hub_module.get_hub()
+    before = hub.delivered
+    # What the pub/sub layer's reader does while the process is busy: queue
+    # the process' messages (asyncio.Queue.put on an open queue never waits).
+    layer = get_channel_layer()
+    for n in range(200):
+        message = layer_message("burst", {"type": "burst.item", "n": n}, None)
+        await layer.send(hub.channel, message)
+    seen = []
+
+    async def bystander():  # ready right after the hub: a handshake, a frame
+        seen.append(hub.delivered - before)
+
+    await asyncio.wait_for(asyncio.ensure_future(bystander()), 5)
+    for _ in range(500):  # the rest of the backlog
+        if hub.delivered - before == 200:
+            break
+        await asyncio.sleep(0.01)
+    assert hub.delivered - before == 200
+    assert seen[0] < 200, "the hub held the loop for the whole backlog"
+    assert await follower.receive_json_from() == {"type": "burst.item", "n": 0}
+    await follower.disconnect()

@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DRAIN_INTERVAL = 0.05
+# Seconds the receive loop may hold the event loop before it gives it back.
+# A layer's queue that holds messages hands them out without a pause
+# (``asyncio.Queue.get``), and a room's message to thousands of sockets takes
+# tens of milliseconds: without a yield, a backlog of them starved every
+# handshake, client frame and the SIGTERM handler until it was all written.
+HOLD = 0.005
 # Layer operations (group_add/discard) a hub runs at once: channels-redis'
 # connection pool holds 100 connections, and a connect storm must not take them.
 LAYER_CONCURRENCY = 16
@@ -193,7 +199,11 @@ class Hub:
 
     async def _receive_loop(self) -> None:
         delay = 0.1
+        held_since = time.monotonic()
         while True:
+            if time.monotonic() - held_since >= HOLD:
+                await asyncio.sleep(0)  # let the rest of the process run
+                held_since = time.monotonic()
             try:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
