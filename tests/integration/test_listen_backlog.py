@@ -6,7 +6,7 @@ and ``client.js`` gives up on a socket stuck in CONNECTING after 10 s.
 
 import asyncio
 import os
-import select
+import selectors
 import signal
 import socket
 import time
@@ -43,17 +43,18 @@ def connect_all(host: str, port: int, count: int, wait: float) -> list[socket.so
         sock.connect_ex((host, port))
         pending.append(sock)
     done: list[socket.socket] = []
-    deadline = time.monotonic() + wait
-    while pending and time.monotonic() < deadline:
-        _, writable, _ = select.select([], pending, [], 0.1)
-        for sock in writable:
-            pending.remove(sock)
-            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
-                done.append(sock)
-            else:
-                sock.close()
+    with selectors.DefaultSelector() as selector:
+        for sock in pending:
+            selector.register(sock, selectors.EVENT_WRITE)
+        deadline = time.monotonic() + wait
+        while len(selector.get_map()) and time.monotonic() < deadline:
+            for key, _ in selector.select(0.1):
+                selector.unregister(key.fileobj)
+                if key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    done.append(key.fileobj)
     for sock in pending:
-        sock.close()
+        if sock not in done:
+            sock.close()
     return done
 
 
