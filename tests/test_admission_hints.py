@@ -5,14 +5,7 @@ import random
 from collections import Counter
 
 from realtime.core.admission import Door
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+from tests.clock import Clock
 
 
 def test_a_storms_retries_come_back_at_the_rate_the_process_serves():

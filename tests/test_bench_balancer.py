@@ -3,14 +3,7 @@ upstream would (``least_conn``, ``max_fails=1 fail_timeout=5s``): its figures
 say what a restart costs behind ``deploy/nginx/duplex.conf``."""
 
 from bench.room_client import LeastConn
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
+from tests.clock import Clock
 
 
 def test_a_restarted_process_takes_the_reconnects_until_it_is_as_busy():
